@@ -1,0 +1,1 @@
+"""Ingestion: load files, split them into sections and chunks, embed them into Chroma."""

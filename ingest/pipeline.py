@@ -1,0 +1,195 @@
+"""Ingest files into the store, incrementally and safely.
+
+Order of writes for a document: new chunks first (ids are content-derived, so writing
+them twice is harmless), then its manifest record, then its old chunks go. A run killed at
+any point leaves at worst chunks no record names; every run ends by sweeping those, so the
+next run leaves exactly what a clean ingest leaves. Chunks already in the store keep their
+vectors: only text never seen before is embedded.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+from passage.errors import LoadError, NotFoundError
+from passage.models import Chunk, Document, DocumentRecord
+
+from .chunking import Chunker
+from .loaders import SUPPORTED, load_document
+from .sections import split_sections
+
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    source: str
+    status: str  # new | unchanged | replaced | failed
+    chunks: int = 0
+    embedded: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    outcomes: tuple[FileOutcome, ...]
+    removed: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> tuple[FileOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+    @property
+    def chunks(self) -> int:
+        return sum(o.chunks for o in self.outcomes)
+
+    @property
+    def embedded(self) -> int:
+        return sum(o.embedded for o in self.outcomes)
+
+
+@dataclass
+class _Plan:
+    doc: Document
+    chunks: list[Chunk]
+    old: DocumentRecord | None
+    to_embed: list[Chunk] = field(default_factory=list)
+
+
+class Ingestor:
+    """Usage: `Ingestor(store, embedder, chunker, max_bytes).ingest([Path("corpus")])`."""
+
+    def __init__(self, store, embedder, chunker: Chunker, max_bytes: int, batch_size: int = 32):
+        self.store = store
+        self.embedder = embedder
+        self.chunker = chunker
+        self.max_bytes = max_bytes
+        self.batch_size = batch_size
+
+    def ingest(self, paths: Sequence[Path], progress: Progress | None = None, prune: bool = False) -> IngestReport:
+        began = time.perf_counter()
+        files, skipped = expand(paths)
+        records = {r.source: r for r in self.store.records()}
+        existing = self.store.chunk_ids()
+        plans, outcomes = self._plan(files, records, existing)
+        outcomes += self._apply(plans, existing, progress)
+        removed = self._prune(paths, records) if prune else ()
+        self.sweep()
+        order = {str(f): i for i, f in enumerate(files)}
+        outcomes.sort(key=lambda o: order.get(o.path, 0))
+        return IngestReport(tuple(outcomes), removed, skipped, time.perf_counter() - began)
+
+    def remove(self, source: str) -> DocumentRecord:
+        record = next((r for r in self.store.records() if r.source == source), None)
+        if record is None:
+            known = ", ".join(r.source for r in self.store.records()) or "none"
+            raise NotFoundError(f"no document {source!r}; indexed: {known}")
+        self.store.delete_record(source)
+        self.store.delete(record.chunk_ids)
+        self.sweep()
+        return record
+
+    def sweep(self) -> int:
+        """Delete chunks that no manifest record names (left by an interrupted run)."""
+        named = {cid for r in self.store.records() for cid in r.chunk_ids}
+        orphans = self.store.chunk_ids() - named
+        self.store.delete(orphans)
+        return len(orphans)
+
+    def _plan(self, files, records, existing) -> tuple[list[_Plan], list[FileOutcome]]:
+        plans, outcomes, seen = [], [], {}
+        for path in files:
+            try:
+                doc = load_document(path, self.max_bytes)
+                _check_name(doc, seen, records.get(doc.source))
+            except LoadError as exc:
+                outcomes.append(FileOutcome(str(path), path.stem, "failed", error=exc.reason))
+                continue
+            seen[doc.source] = path
+            chunks = self.chunker.chunk(doc, split_sections(doc))
+            old = records.get(doc.source)
+            if _unchanged(old, doc, self.chunker.signature, chunks, existing):
+                outcomes.append(FileOutcome(str(path), doc.source, "unchanged", len(chunks)))
+            else:
+                plans.append(_Plan(doc, chunks, old, [c for c in chunks if c.id not in existing]))
+        return plans, outcomes
+
+    def _apply(self, plans: list[_Plan], existing: set[str], progress: Progress | None) -> list[FileOutcome]:
+        total = sum(len(p.to_embed) for p in plans)
+        done, outcomes = 0, []
+        if progress:
+            progress(0, total)
+        for plan in plans:
+            for i in range(0, len(plan.to_embed), self.batch_size):
+                batch = plan.to_embed[i : i + self.batch_size]
+                self.store.upsert(batch, self.embedder.embed([c.embed_text for c in batch]))
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+            self.store.put_record(_record(plan.doc, plan.chunks, self.chunker.signature))
+            if plan.old:
+                self.store.delete(set(plan.old.chunk_ids) - {c.id for c in plan.chunks})
+            status = "replaced" if plan.old else "new"
+            outcomes.append(FileOutcome(plan.doc.path, plan.doc.source, status, len(plan.chunks), len(plan.to_embed)))
+        return outcomes
+
+    def _prune(self, paths: Sequence[Path], records: dict[str, DocumentRecord]) -> tuple[str, ...]:
+        folders = [p.resolve() for p in paths if p.is_dir()]
+        gone = [
+            r.source for r in records.values()
+            if not Path(r.path).exists() and any(Path(r.path).resolve().is_relative_to(f) for f in folders)
+        ]
+        for source in gone:
+            self.remove(source)
+        return tuple(gone)
+
+
+def expand(paths: Sequence[Path]) -> tuple[list[Path], tuple[str, ...]]:
+    """Files to ingest: named files as they are; folders' supported files, READMEs left out."""
+    files, skipped = [], []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        for child in sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path)):
+            if child.suffix.lower() in SUPPORTED and not child.stem.upper().startswith("README"):
+                files.append(child)
+            else:
+                skipped.append(str(child))
+    return files, tuple(skipped)
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def _check_name(doc: Document, seen: dict[str, Path], old: DocumentRecord | None) -> None:
+    if doc.source in seen:
+        raise LoadError(doc.path, f"same name as {seen[doc.source]}; document names (file stems) must be unique")
+    if old and Path(old.path).name != Path(doc.path).name:
+        raise LoadError(doc.path, f"a document named {doc.source!r} is already indexed from {old.path}; remove it first")
+
+
+def _unchanged(old, doc: Document, signature: str, chunks: list[Chunk], existing: set[str]) -> bool:
+    return bool(
+        old and old.content_hash == doc.content_hash and old.chunking == signature
+        and {c.id for c in chunks} <= existing and old.chunk_ids == tuple(c.id for c in chunks)
+    )
+
+
+def _record(doc: Document, chunks: list[Chunk], signature: str) -> DocumentRecord:
+    return DocumentRecord(
+        source=doc.source, title=doc.title, path=doc.path, kind=doc.kind, content_hash=doc.content_hash,
+        chunk_ids=tuple(c.id for c in chunks), sections=len({c.section for c in chunks}),
+        added_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), chunking=signature,
+        metadata=dict(doc.metadata),
+    )

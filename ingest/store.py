@@ -1,0 +1,153 @@
+"""The Chroma store: chunks with their vectors, and one manifest record per document.
+
+Embedded (`PersistentClient` in the data dir) and server (`HttpClient`) Chroma go through
+the same `ChromaStore`; `open_store(settings)` picks one. Manifest records live in a second
+collection beside the chunks, so a server holds the whole index and any machine can use it.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable, Protocol, Sequence
+from urllib.parse import urlparse
+
+from passage.errors import StoreError
+from passage.models import Chunk, DocumentRecord, Passage
+from passage.settings import Settings
+
+_RECORDS_SUFFIX = "-documents"
+
+
+class Store(Protocol):
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None: ...
+    def delete(self, ids: Iterable[str]) -> None: ...
+    def chunk_ids(self) -> set[str]: ...
+    def chunks(self, ids: Sequence[str] | None = None) -> list[Chunk]: ...
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]: ...
+    def query(self, vector: Sequence[float], k: int, source: str | None = None) -> list[Passage]: ...
+    def put_record(self, record: DocumentRecord) -> None: ...
+    def delete_record(self, source: str) -> None: ...
+    def records(self) -> list[DocumentRecord]: ...
+
+
+def open_client(settings: Settings):
+    """A Chroma client: the server at `chroma_url` if set, else embedded in the data dir."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https", settings=chroma_settings,
+            )
+            client.heartbeat()
+            return client
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises many types for "cannot connect/open"
+        where = settings.chroma_url or settings.chroma_dir
+        raise StoreError(f"cannot open the Chroma store at {where}: {_one_line(exc)}") from None
+
+
+def open_store(settings: Settings) -> "ChromaStore":
+    return ChromaStore(open_client(settings), settings.collection)
+
+
+class ChromaStore:
+    """Usage: `store = open_store(settings); store.query(vector, k=5)`."""
+
+    def __init__(self, client, name: str):
+        self._client = client
+        self._chunks = self._collection(name)
+        self._records = self._collection(name + _RECORDS_SUFFIX)
+        self._batch = max(1, min(client.get_max_batch_size(), 1000))
+
+    def _collection(self, name: str):
+        try:
+            return self._client.get_or_create_collection(
+                name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+        except Exception as exc:
+            raise StoreError(f"cannot open collection {name!r}: {_one_line(exc)}") from None
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        for i in range(0, len(chunks), self._batch):
+            part = chunks[i : i + self._batch]
+            self._chunks.upsert(
+                ids=[c.id for c in part], embeddings=[list(v) for v in vectors[i : i + self._batch]],
+                documents=[c.text for c in part], metadatas=[_chunk_metadata(c) for c in part],
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), self._batch):
+            self._chunks.delete(ids=ids[i : i + self._batch])
+
+    def chunk_ids(self) -> set[str]:
+        return set(self._chunks.get(include=[])["ids"])
+
+    def count(self) -> int:
+        return self._chunks.count()
+
+    def chunks(self, ids: Sequence[str] | None = None) -> list[Chunk]:
+        if ids is not None and not ids:
+            return []
+        got = self._chunks.get(ids=list(ids) if ids is not None else None, include=["documents", "metadatas"])
+        return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        got = self._chunks.get(ids=list(ids), include=["embeddings"])
+        return {i: list(map(float, v)) for i, v in zip(got["ids"], got["embeddings"])}
+
+    def query(self, vector: Sequence[float], k: int, source: str | None = None) -> list[Passage]:
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        got = self._chunks.query(
+            query_embeddings=[list(vector)], n_results=n, where={"source": source} if source else None,
+            include=["documents", "metadatas", "distances"],
+        )
+        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        return [Passage(_chunk(i, d, m), 1.0 - dist) for i, d, m, dist in rows]
+
+    def put_record(self, record: DocumentRecord) -> None:
+        meta = {k: v for k, v in record.__dict__.items() if k not in ("chunk_ids", "metadata")}
+        body = json.dumps({"chunk_ids": list(record.chunk_ids), "metadata": dict(record.metadata)})
+        self._records.upsert(ids=[record.source], embeddings=[[1.0]], documents=[body], metadatas=[meta])
+
+    def delete_record(self, source: str) -> None:
+        self._records.delete(ids=[source])
+
+    def records(self) -> list[DocumentRecord]:
+        got = self._records.get(include=["documents", "metadatas"])
+        out = [_record(d, m) for d, m in zip(got["documents"], got["metadatas"])]
+        return sorted(out, key=lambda r: r.source)
+
+
+def _chunk_metadata(chunk: Chunk) -> dict:
+    return {
+        "source": chunk.source, "title": chunk.title, "section": chunk.section, "start": chunk.start,
+        "end": chunk.end, "page": chunk.page, "tokens": chunk.tokens, "prefix": chunk.prefix,
+    }
+
+
+def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
+    return Chunk(
+        id=chunk_id, source=meta["source"], title=meta["title"], section=meta["section"], text=text,
+        start=int(meta["start"]), end=int(meta["end"]), page=meta.get("page"), tokens=int(meta["tokens"]),
+        prefix=meta.get("prefix", ""),
+    )
+
+
+def _record(body: str, meta: dict) -> DocumentRecord:
+    data = json.loads(body)
+    return DocumentRecord(chunk_ids=tuple(data["chunk_ids"]), metadata=data.get("metadata", {}), **meta)
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,42 @@
+"""Domain errors. Core code raises these; the CLI and the web page turn them into one line."""
+from __future__ import annotations
+
+
+class PassageError(Exception):
+    """Base of every error a user can cause or fix."""
+
+
+class ConfigError(PassageError):
+    """A setting has a value that cannot work."""
+
+
+class InputError(PassageError):
+    """A question, file or argument that cannot be used as given."""
+
+
+class LoadError(InputError):
+    """A file that could not be loaded; the message names the file and the reason."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class EmptyIndexError(PassageError):
+    """Nothing is ingested yet."""
+
+    def __init__(self) -> None:
+        super().__init__("nothing is ingested yet; run `passage ingest corpus/`")
+
+
+class NotFoundError(PassageError):
+    """A document or run that does not exist."""
+
+
+class StoreError(PassageError):
+    """The vector store cannot be reached or refused an operation."""
+
+
+class LLMError(PassageError):
+    """The language model backend failed: down, timed out, refused, or replied with nothing usable."""

@@ -1,0 +1,41 @@
+"""Answers as the CLI shows them: plain text, or the stable JSON contract other tools read."""
+from __future__ import annotations
+
+from passage.models import Answer, Passage, section_label
+
+
+def passage_json(p: Passage) -> dict:
+    c = p.chunk
+    return {"source": c.source, "title": c.title, "section": c.section, "text": c.text,
+            "start": c.start, "end": c.end, "score": round(float(p.score), 6)}
+
+
+def answer_json(answer: Answer) -> dict:
+    """`{"question", "answer", "abstained", "citations", "retrieved", "timings_ms"}` plus extras."""
+    data = {
+        "question": answer.question,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [{"n": c.n, **passage_json(c.passage), "quotes": list(c.quotes)} for c in answer.citations],
+        "retrieved": [passage_json(p) for p in answer.retrieved],
+        "timings_ms": dict(answer.timings_ms),
+        "answerer": answer.answerer,
+        "sentences": [{"text": s.text, "markers": list(s.markers), "supported": s.supported} for s in answer.sentences],
+        "groundedness": answer.groundedness,
+    }
+    if answer.notice:
+        data["notice"] = answer.notice
+    return data
+
+
+def answer_text(answer: Answer, with_body: bool = True) -> str:
+    lines = [answer.text] if with_body else []
+    if answer.notice:
+        lines.append(f"note: {answer.notice}")
+    if answer.abstained:
+        lines.append("\nRelated passages:")
+        lines += [f"  - {section_label(p.chunk.title, p.chunk.section)}" for p in answer.retrieved]
+    elif answer.citations:
+        lines.append("\nSources:")
+        lines += [f"  [{c.n}] {section_label(c.passage.chunk.title, c.passage.chunk.section)}" for c in answer.citations]
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""The one settings object. Precedence: constructor arguments (CLI flags) > PASSAGE_* env > .env."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["hybrid", "dense", "bm25"]
+AnswererName = Literal["extractive", "llm"]
+LLMBackend = Literal["openai", "ollama", "llamacpp"]
+
+
+class Settings(BaseSettings):
+    """Usage: `Settings(data_dir=tmp_path, k=3)`; every field also reads `PASSAGE_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="PASSAGE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".passage"), description="Folder for the embedded Chroma index, uploads and caches.")
+    chroma_url: str | None = Field(None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset means embedded Chroma in data_dir.")
+    collection: str = Field("passage", description="Name of the Chroma collection that holds the chunks.")
+    max_file_mb: float = Field(20.0, gt=0, description="Largest file ingest accepts, in megabytes.")
+    chunk_tokens: int = Field(200, ge=48, le=256, description="Most word pieces in one embedded chunk, heading prefix included (the model reads 256).")
+    chunk_overlap_tokens: int = Field(40, ge=0, le=128, description="Most word pieces of trailing sentences repeated at the start of the next chunk.")
+    embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per model call.")
+    k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    mode: Mode = Field("hybrid", description="Retrieval mode: hybrid (dense + BM25, fused), dense or bm25.")
+    candidates: int = Field(20, ge=1, le=200, description="Candidates each retriever passes to fusion in hybrid mode.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    abstain_below: float = Field(0.45, ge=0, le=1, description="Abstain when the best sentence's relevance is below this.")
+    answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
+    answerer: AnswererName = Field("extractive", description="extractive (offline, no model) or llm (the configured LLM backend).")
+    llm_backend: LLMBackend = Field("openai", description="LLM backend: openai (any OpenAI-compatible endpoint), ollama, or llamacpp (a GGUF file in-process).")
+    llm_base_url: str | None = Field(None, description="Base URL of the LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
+    llm_model: str = Field("local", description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key of the LLM endpoint; never logged or shown.")
+    llm_model_path: Path | None = Field(None, description="GGUF file for the llamacpp backend.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for the LLM before falling back to the extractive answer.")
+    llm_max_tokens: int = Field(256, ge=16, le=4096, description="Most tokens the LLM may generate per answer.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature.")
+    llm_context_tokens: int = Field(4096, ge=512, description="Context window of the LLM; passages are trimmed to fit.")
+    support_threshold: float = Field(0.55, ge=0, le=1, description="Score an answer sentence needs against its cited passages to count as supported.")
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)

@@ -1,0 +1,1 @@
+"""Answering: retrieve passages, answer from them with citations, evaluate the answers."""

@@ -1,0 +1,90 @@
+"""The offline answerer: quote the retrieved sentences that answer the question.
+
+Each sentence of the retrieved passages is scored by embedding similarity to the query
+plus the share of the query's content words it contains. The best sentence leads; up to
+`max_sentences - 1` more follow while they score close to it and repeat nothing already
+said. Below `abstain_below` the answer is an abstention.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from passage.models import Answer, Passage
+from ingest.sentences import sentence_spans
+
+from .answer import abstention, cite
+from .bm25 import _stemmer, tokenize
+
+SIMILARITY_WEIGHT = 0.7
+LEXICAL_WEIGHT = 0.3
+FOLLOWER_RATIO = 0.8
+REDUNDANT_SIMILARITY = 0.8
+MIN_WORDS = 4
+
+
+class ExtractiveAnswerer:
+    """Usage: `ExtractiveAnswerer(embedder).answer(question, query, passages)`."""
+
+    name = "extractive"
+
+    def __init__(self, embedder, max_sentences: int = 3, abstain_below: float = 0.45, max_chars: int = 700):
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.abstain_below = abstain_below
+        self.max_chars = max_chars
+        self._stemmer = _stemmer()
+        self._cache: dict[str, np.ndarray] = {}
+
+    def answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:
+        candidates = [(text, p) for p in passages for text in _sentences(p.chunk.text)]
+        if not candidates:
+            return abstention(question, passages, self.name)
+        vectors = self._vectors([query] + [text for text, _ in candidates])
+        scores = self.score(query, vectors[0], [text for text, _ in candidates], vectors[1:])
+        order = list(np.argsort(-scores, kind="stable"))
+        if scores[order[0]] < self.abstain_below:
+            return abstention(question, passages, self.name)
+        chosen = self._choose(order, scores, vectors[1:], [t for t, _ in candidates])
+        return cite(question, [candidates[i] for i in chosen], passages, self.name)
+
+    def relevance(self, query: str, sentences: Sequence[str]) -> np.ndarray:
+        """Scores of sentences for a query on the answerer's scale (0..1)."""
+        vectors = self._vectors([query, *sentences])
+        return self.score(query, vectors[0], list(sentences), vectors[1:])
+
+    def score(self, query: str, query_vec: np.ndarray, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        similarity = vectors @ query_vec
+        wanted = set(tokenize([query], self._stemmer)[0])
+        lexical = np.array([_share(wanted, set(t)) for t in tokenize(texts, self._stemmer)])
+        return SIMILARITY_WEIGHT * similarity + LEXICAL_WEIGHT * lexical
+
+    def _choose(self, order, scores, vectors, texts) -> list[int]:
+        chosen = [order[0]]
+        length = len(texts[order[0]])
+        for i in order[1:]:
+            if len(chosen) == self.max_sentences or scores[i] < FOLLOWER_RATIO * scores[order[0]]:
+                break
+            redundant = any(float(vectors[i] @ vectors[j]) > REDUNDANT_SIMILARITY for j in chosen)
+            if redundant or length + len(texts[i]) > self.max_chars:
+                continue
+            chosen.append(i)
+            length += len(texts[i])
+        return chosen
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        if len(self._cache) > 20000:
+            self._cache.clear()
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for text, vector in zip(missing, self.embedder.embed(missing)):
+            self._cache[text] = np.asarray(vector, dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text) if len(text[a:b].split()) >= MIN_WORDS]
+
+
+def _share(wanted: set[str], have: set[str]) -> float:
+    return len(wanted & have) / len(wanted) if wanted else 0.0

@@ -1,0 +1,101 @@
+"""Hybrid retrieval: dense (Chroma, cosine) and BM25, fused by reciprocal rank fusion.
+
+Each retriever proposes `candidates` chunks; a chunk's fused score is the sum over the
+lists it appears in of 1 / (rrf_k + rank). Near-duplicates (overlapping spans of one
+document, or the same text twice) keep only their best-ranked copy.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from passage.errors import EmptyIndexError, InputError
+from passage.models import Passage
+
+from .bm25 import Bm25Index, fingerprint, load_or_build
+
+MODES = ("hybrid", "dense", "bm25")
+_RECHECK_S = 1.0
+
+
+class Retriever:
+    """Usage: `Retriever(store, embedder, cache_dir).retrieve("question", k=5)`."""
+
+    def __init__(self, store, embedder, cache_dir: Path, candidates: int = 20, rrf_k: int = 60):
+        self.store = store
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self._bm25: Bm25Index | None = None
+        self._checked = 0.0
+
+    def refresh(self) -> None:
+        """Reload the BM25 index after the store changed."""
+        self._bm25 = load_or_build(self.store, self.cache_dir)
+        self._checked = time.monotonic()
+
+    def bm25(self) -> Bm25Index:
+        stale = time.monotonic() - self._checked > _RECHECK_S
+        if self._bm25 is None or (stale and fingerprint(set(self._bm25.ids)) != fingerprint(self.store.chunk_ids())):
+            self.refresh()
+        self._checked = time.monotonic()
+        return self._bm25
+
+    def retrieve(self, query: str, k: int = 5, mode: str = "hybrid", source: str | None = None) -> list[Passage]:
+        if mode not in MODES:
+            raise InputError(f"unknown retrieval mode {mode!r}; choose one of: {', '.join(MODES)}")
+        if self.store.count() == 0:
+            raise EmptyIndexError()
+        allowed = self._allowed(source)
+        pool = max(self.candidates, k * 2)
+        dense = self._dense(query, pool, source) if mode != "bm25" else []
+        sparse = self._sparse(query, pool, allowed) if mode != "dense" else []
+        ranked = dense if mode == "dense" else sparse if mode == "bm25" else self._fuse(dense, sparse)
+        return dedupe(ranked)[:k]
+
+    def _allowed(self, source: str | None) -> set[str] | None:
+        if source is None:
+            return None
+        records = self.store.records()
+        match = next((r for r in records if r.source == source), None)
+        if match is None:
+            raise InputError(f"no document {source!r}; choose one of: {', '.join(r.source for r in records)}")
+        return set(match.chunk_ids)
+
+    def _dense(self, query: str, n: int, source: str | None) -> list[Passage]:
+        return self.store.query(self.embedder.embed([query])[0], n, source)
+
+    def _sparse(self, query: str, n: int, allowed: set[str] | None) -> list[Passage]:
+        hits = self.bm25().search(query, n, allowed)
+        chunks = {c.id: c for c in self.store.chunks([cid for cid, _ in hits])}
+        return [Passage(chunks[cid], score) for cid, score in hits if cid in chunks]
+
+    def _fuse(self, *lists: list[Passage]) -> list[Passage]:
+        scores: dict[str, float] = {}
+        chunks = {}
+        for ranked in lists:
+            for rank, passage in enumerate(ranked, start=1):
+                scores[passage.chunk.id] = scores.get(passage.chunk.id, 0.0) + 1.0 / (self.rrf_k + rank)
+                chunks[passage.chunk.id] = passage.chunk
+        order = sorted(scores, key=lambda cid: -scores[cid])
+        return [Passage(chunks[cid], round(scores[cid], 6)) for cid in order]
+
+
+def dedupe(ranked: list[Passage], overlap: float = 0.5) -> list[Passage]:
+    """Drop a passage that mostly overlaps a better-ranked one of the same document, or repeats its text."""
+    kept: list[Passage] = []
+    for p in ranked:
+        if not any(_near_duplicate(p, q, overlap) for q in kept):
+            kept.append(p)
+    return kept
+
+
+def _near_duplicate(a: Passage, b: Passage, overlap: float) -> bool:
+    if a.chunk.text.strip() == b.chunk.text.strip():
+        return True
+    if a.chunk.source != b.chunk.source:
+        return False
+    shared = min(a.chunk.end, b.chunk.end) - max(a.chunk.start, b.chunk.start)
+    shorter = min(a.chunk.end - a.chunk.start, b.chunk.end - b.chunk.start)
+    return shorter > 0 and shared / shorter > overlap

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Create .venv and install passage into it: CPU torch first (a bare `torch` would pull a
+# multi-GB CUDA build), then the package with the extras named as arguments.
+# Usage: scripts/setup.sh [EXTRA ...]     e.g. scripts/setup.sh test llm
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet torch==2.13.0
+extras=$(IFS=,; echo "$*")
+target="."
+[ -n "$extras" ] && target=".[$extras]"
+.venv/bin/python -m pip install --quiet -e "$target"
