@@ -1,0 +1,67 @@
+"""Shared fixtures: the real embedding model, and the bundled corpus ingested once per session
+into a temporary data dir. Every data dir points at a temporary folder."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from passage.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No PASSAGE_* variable or .env from the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("PASSAGE_") and name != "PASSAGE_TEST_CHROMA_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from ingest.embedding import MiniLMEmbedder
+
+    return MiniLMEmbedder.load()
+
+
+@pytest.fixture(scope="session")
+def corpus_files(tmp_path_factory) -> Path:
+    """A copy of the bundled documents (without README and test set)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for path in CORPUS.iterdir():
+        if path.suffix in (".txt", ".md") and not path.stem.startswith("README"):
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def ingested_dir(tmp_path_factory, embedder, corpus_files) -> Path:
+    """A data dir holding the whole bundled corpus, ingested once; copy it before changing it."""
+    from rag.assistant import build_ingestor
+
+    data_dir = tmp_path_factory.mktemp("ingested")
+    report = build_ingestor(Settings(data_dir=data_dir), embedder).ingest([corpus_files])
+    assert not report.failed
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def assistant(ingested_dir, embedder):
+    """The real assistant over the ingested corpus (read-only use)."""
+    from rag.assistant import build_assistant
+
+    return build_assistant(Settings(data_dir=ingested_dir), embedder)
+
+
+@pytest.fixture
+def fresh_data_dir(tmp_path, ingested_dir) -> Path:
+    """A private copy of the ingested data dir, for tests that change the index."""
+    target = tmp_path / "data"
+    shutil.copytree(ingested_dir, target)
+    return target
