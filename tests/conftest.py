@@ -65,3 +65,51 @@ def fresh_data_dir(tmp_path, ingested_dir) -> Path:
     target = tmp_path / "data"
     shutil.copytree(ingested_dir, target)
     return target
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory):
+    """A real Chroma server on 127.0.0.1: PASSAGE_TEST_CHROMA_URL if set, else one started here."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    url = os.environ.get("PASSAGE_TEST_CHROMA_URL")
+    if url:
+        yield url
+        return
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    folder = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.25)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_settings(request, tmp_path) -> Settings:
+    """Settings for an empty store, once on embedded Chroma and once on a Chroma server."""
+    import uuid
+
+    if request.param == "embedded":
+        return Settings(data_dir=tmp_path / "data")
+    url = request.getfixturevalue("chroma_url")
+    return Settings(data_dir=tmp_path / "data", chroma_url=url, collection=f"test-{uuid.uuid4().hex[:12]}")

@@ -1,0 +1,118 @@
+"""The `passage` command as a user runs it: real subprocesses on a real index."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.store import open_store
+from passage.settings import Settings
+
+pytestmark = pytest.mark.slow
+PASSAGE = str(Path(sys.executable).with_name("passage"))
+
+
+def run(*args, data_dir: Path, check_rc: int | None = 0) -> subprocess.CompletedProcess:
+    proc = subprocess.run([PASSAGE, *args, "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=300)
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stderr
+    return proc
+
+
+def _snapshot(data_dir: Path):
+    store = open_store(Settings(data_dir=data_dir))
+    records = {r.source: (r.content_hash, r.chunk_ids) for r in store.records()}
+    return records, sorted(store.chunk_ids())
+
+
+def test_ask_json_contract(ingested_dir):
+    proc = run("ask", "How old was Yeonmi Park when she escaped?", "--json", data_dir=ingested_dir)
+    data = json.loads(proc.stdout)
+    assert {"question", "answer", "abstained", "citations", "retrieved", "timings_ms"} <= set(data)
+    assert data["abstained"] is False and "13" in data["answer"]
+    first = data["citations"][0]
+    assert {"n", "source", "title", "section", "text", "start", "end", "score"} <= set(first)
+    assert first["source"] == "leaving-north-korea"
+    assert first["section"] == "Leaving North Korea > Personal Accounts of Successful Escape"
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
+    used = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", data["answer"])}
+    assert used == {c["n"] for c in data["citations"]}
+    text = (ingested_dir.parent / "x").exists() or Path(first["text"])  # noqa: F841 - shape only
+    assert all(set(p) == {"source", "title", "section", "text", "start", "end", "score"} for p in data["retrieved"])
+
+
+def test_ask_plain_lists_sources(ingested_dir):
+    out = run("ask", "How old was she when she got out?", "--history", "Tell me about Yeonmi Park.", data_dir=ingested_dir).stdout
+    assert "13" in out.splitlines()[0]
+    assert "[1] Leaving North Korea > Personal Accounts of Successful Escape" in out
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("   ", "error: the question is empty; type a question about the documents"),
+        ("x" * 10000, "error: the question is too long (10000 characters; the limit is 2000)"),
+    ],
+)
+def test_ask_bad_questions_give_one_line(ingested_dir, question, message):
+    proc = run("ask", question, data_dir=ingested_dir, check_rc=2)
+    assert proc.stderr.strip() == message
+
+
+def test_ask_on_an_empty_index(tmp_path):
+    proc = run("ask", "Anything?", data_dir=tmp_path / "empty", check_rc=2)
+    assert proc.stderr.strip() == "error: nothing is ingested yet; run `passage ingest corpus/`"
+
+
+def test_ask_control_characters_and_other_languages(ingested_dir):
+    data = json.loads(run("ask", "How old\x07 was Yeonmi\x1b Park when she escaped?", "--json", data_dir=ingested_dir).stdout)
+    assert data["question"] == "How old was Yeonmi Park when she escaped?"
+    korean = json.loads(run("ask", "북한의 수도는 어디입니까?", "--json", data_dir=ingested_dir).stdout)
+    assert korean["abstained"] is True and korean["citations"] == []
+
+
+def test_ingest_cli_summary_and_failures(tmp_path, corpus_files):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("Border Notes\n\nThe river freezes in winter.\n")
+    (docs / "bad.pdf").write_bytes(b"not a pdf at all")
+    proc = run("ingest", str(docs), data_dir=tmp_path / "d", check_rc=1)
+    assert "error: " + str(docs / "bad.pdf") + ": not a valid PDF" in proc.stderr
+    assert "1 new, 0 unchanged, 0 replaced, 0 removed, 1 failed" in proc.stdout
+    listed = json.loads(run("docs", "list", "--json", data_dir=tmp_path / "d").stdout)
+    assert [(d["source"], d["chunks"]) for d in listed] == [("good", 1)]
+
+
+def test_docs_list_and_remove(fresh_data_dir):
+    listed = json.loads(run("docs", "list", "--json", data_dir=fresh_data_dir).stdout)
+    assert len(listed) == 7 and all(d["chunks"] > 0 for d in listed)
+    out = run("docs", "remove", "iccpr", data_dir=fresh_data_dir).stdout
+    assert out.startswith("removed iccpr (")
+    proc = run("docs", "remove", "nope", data_dir=fresh_data_dir, check_rc=2)
+    assert proc.stderr.startswith("error: no document 'nope'; indexed: leaving-north-korea")
+
+
+def test_unchanged_reingest_says_so(fresh_data_dir, corpus_files):
+    out = run("ingest", str(corpus_files), data_dir=fresh_data_dir).stdout
+    assert "0 new, 7 unchanged, 0 replaced, 0 removed, 0 failed; 0 chunks embedded" in out
+
+
+def test_ingest_killed_midway_then_rerun_equals_a_clean_ingest(tmp_path, corpus_files, ingested_dir):
+    data_dir = tmp_path / "killed"
+    proc = subprocess.Popen([PASSAGE, "ingest", str(corpus_files), "--data-dir", str(data_dir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sqlite = data_dir / "chroma" / "chroma.sqlite3"
+    deadline = time.monotonic() + 120
+    while not sqlite.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(4.0)  # inside the embedding loop: the whole corpus takes several times longer
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    partial_records, partial_ids = _snapshot(data_dir)
+    assert len(partial_records) < 7
+    run("ingest", str(corpus_files), data_dir=data_dir)
+    assert _snapshot(data_dir) == _snapshot(ingested_dir)

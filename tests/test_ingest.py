@@ -1,0 +1,120 @@
+"""The ingestion pipeline and the store, run against embedded Chroma and a real Chroma server."""
+from pathlib import Path
+
+import pytest
+
+from ingest.store import open_store
+from rag.assistant import build_assistant, build_ingestor
+
+pytestmark = pytest.mark.slow
+
+ALPHA = "---\ntitle: Alpha Notes\n---\n# Alpha\n\nThe border river is cold in winter. Guards patrol it at night.\n\n## Crossing\n\nPeople cross the river on foot when it freezes.\n"
+BETA = "Beta Report\n\nThe famine of the 1990s drove many people north into China.\n\nAftermath\n\nBorder controls were tightened after the famine.\n"
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def _state(store):
+    records = store.records()
+    named = sorted(cid for r in records for cid in r.chunk_ids)
+    return {r.source: (r.content_hash, r.chunk_ids) for r in records}, sorted(store.chunk_ids()), named
+
+
+def test_ingest_then_reingest_embeds_nothing(store_settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    _write(docs, "alpha.md", ALPHA)
+    _write(docs, "beta.txt", BETA)
+    ingestor = build_ingestor(store_settings, embedder)
+    first = ingestor.ingest([docs])
+    assert [(o.source, o.status) for o in first.outcomes] == [("alpha", "new"), ("beta", "new")]
+    assert first.embedded == first.chunks > 0
+    again = ingestor.ingest([docs])
+    assert [(o.status, o.embedded) for o in again.outcomes] == [("unchanged", 0), ("unchanged", 0)]
+    records, ids, named = _state(ingestor.store)
+    assert ids == named and len(ids) == first.chunks
+
+
+def test_changed_file_replaces_its_chunks_with_none_stale(store_settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    path = _write(docs, "alpha.md", ALPHA)
+    _write(docs, "beta.txt", BETA)
+    ingestor = build_ingestor(store_settings, embedder)
+    ingestor.ingest([docs])
+    path.write_text(ALPHA.replace("cold in winter", "frozen from December to March"))
+    report = ingestor.ingest([docs])
+    assert [(o.source, o.status) for o in report.outcomes] == [("alpha", "replaced"), ("beta", "unchanged")]
+    assert 0 < report.embedded < report.chunks + 1
+    texts = " ".join(c.text for c in ingestor.store.chunks())
+    assert "frozen from December" in texts and "cold in winter" not in texts
+    _, ids, named = _state(ingestor.store)
+    assert ids == named
+
+
+def test_remove_and_prune(store_settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    _write(docs, "alpha.md", ALPHA)
+    beta = _write(docs, "beta.txt", BETA)
+    ingestor = build_ingestor(store_settings, embedder)
+    ingestor.ingest([docs])
+    removed = ingestor.remove("alpha")
+    assert removed.source == "alpha"
+    assert {c.source for c in ingestor.store.chunks()} == {"beta"}
+    beta.unlink()
+    report = ingestor.ingest([docs], prune=True)
+    assert [(o.source, o.status) for o in report.outcomes] == [("alpha", "new")]
+    assert report.removed == ("beta",)
+    assert [r.source for r in ingestor.store.records()] == ["alpha"]
+    assert {c.source for c in ingestor.store.chunks()} == {"alpha"}
+
+
+def test_bad_files_fail_alone_and_leave_the_index_as_it_was(store_settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    alpha = _write(docs, "alpha.md", ALPHA)
+    ingestor = build_ingestor(store_settings, embedder)
+    ingestor.ingest([docs])
+    before = _state(ingestor.store)
+    alpha.write_bytes(b"\x00\x01binary now")
+    _write(docs, "empty.txt", "")
+    _write(docs, "beta.txt", BETA)
+    report = ingestor.ingest([docs])
+    assert [(o.source, o.status, o.error) for o in report.outcomes] == [
+        ("alpha", "failed", "binary content (NUL bytes), not text"),
+        ("beta", "new", ""),
+        ("empty", "failed", "empty file"),
+    ]
+    records, _, _ = _state(ingestor.store)
+    assert records["alpha"] == before[0]["alpha"]
+
+
+def test_same_name_with_another_extension_is_refused(store_settings, embedder, tmp_path):
+    ingestor = build_ingestor(store_settings, embedder)
+    ingestor.ingest([_write(tmp_path / "a", "alpha.md", ALPHA)])
+    report = ingestor.ingest([_write(tmp_path / "b", "alpha.txt", BETA)])
+    assert report.failed[0].error.startswith("a document named 'alpha' is already indexed from")
+
+
+def test_retrieval_modes_and_source_filter(store_settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    _write(docs, "alpha.md", ALPHA)
+    _write(docs, "beta.txt", BETA)
+    assistant = build_assistant(store_settings, embedder)
+    assistant.add([docs])
+    for mode in ("hybrid", "dense", "bm25"):
+        top = assistant.retriever.retrieve("When do people cross the frozen river?", 2, mode)
+        assert top[0].chunk.source == "alpha", mode
+    only_beta = assistant.retriever.retrieve("river", 5, "dense", source="beta")
+    assert {p.chunk.source for p in only_beta} == {"beta"}
+
+
+def test_store_reopens_with_the_same_content(store_settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    _write(docs, "alpha.md", ALPHA)
+    build_ingestor(store_settings, embedder).ingest([docs])
+    reopened = open_store(store_settings)
+    assert [r.title for r in reopened.records()] == ["Alpha Notes"]
+    assert {c.section for c in reopened.chunks()} == {"Alpha", "Alpha > Crossing"}
