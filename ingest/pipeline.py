@@ -4,7 +4,8 @@ Order of writes for a document: new chunks first (ids are content-derived, so wr
 them twice is harmless), then its manifest record, then its old chunks go. A run killed at
 any point leaves at worst chunks no record names; every run ends by sweeping those, so the
 next run leaves exactly what a clean ingest leaves. Chunks already in the store keep their
-vectors: only text never seen before is embedded.
+vectors: only text never seen before is embedded, in length-sorted batches across
+documents, before anything is written.
 """
 from __future__ import annotations
 
@@ -124,23 +125,30 @@ class Ingestor:
         return plans, outcomes
 
     def _apply(self, plans: list[_Plan], existing: set[str], progress: Progress | None) -> list[FileOutcome]:
-        total = sum(len(p.to_embed) for p in plans)
-        done, outcomes = 0, []
-        if progress:
-            progress(0, total)
+        vectors = self._embed([c for p in plans for c in p.to_embed], progress)
+        outcomes = []
         for plan in plans:
-            for i in range(0, len(plan.to_embed), self.batch_size):
-                batch = plan.to_embed[i : i + self.batch_size]
-                self.store.upsert(batch, self.embedder.embed([c.embed_text for c in batch]))
-                done += len(batch)
-                if progress:
-                    progress(done, total)
+            self.store.upsert(plan.to_embed, [vectors[c.id] for c in plan.to_embed])
             self.store.put_record(_record(plan.doc, plan.chunks, self.chunker.signature))
             if plan.old:
                 self.store.delete(set(plan.old.chunk_ids) - {c.id for c in plan.chunks})
             status = "replaced" if plan.old else "new"
             outcomes.append(FileOutcome(plan.doc.path, plan.doc.source, status, len(plan.chunks), len(plan.to_embed)))
         return outcomes
+
+    def _embed(self, chunks: list[Chunk], progress: Progress | None) -> dict[str, list[float]]:
+        """Vectors of all new chunks, in length-sorted batches across documents (less padding)."""
+        ordered = sorted({c.id: c for c in chunks}.values(), key=lambda c: c.tokens)
+        vectors: dict[str, list[float]] = {}
+        if progress:
+            progress(0, len(ordered))
+        step = self.batch_size * 4
+        for i in range(0, len(ordered), step):
+            batch = ordered[i : i + step]
+            vectors.update(zip((c.id for c in batch), self.embedder.embed([c.embed_text for c in batch])))
+            if progress:
+                progress(len(vectors), len(ordered))
+        return vectors
 
     def _prune(self, paths: Sequence[Path], records: dict[str, DocumentRecord]) -> tuple[str, ...]:
         folders = [p.resolve() for p in paths if p.is_dir()]

@@ -118,3 +118,17 @@ def test_store_reopens_with_the_same_content(store_settings, embedder, tmp_path)
     reopened = open_store(store_settings)
     assert [r.title for r in reopened.records()] == ["Alpha Notes"]
     assert {c.section for c in reopened.chunks()} == {"Alpha", "Alpha > Crossing"}
+
+
+def test_orphan_chunks_left_by_an_interrupted_run_are_swept(store_settings, embedder, tmp_path):
+    docs = tmp_path / "docs"
+    _write(docs, "alpha.md", ALPHA)
+    ingestor = build_ingestor(store_settings, embedder)
+    ingestor.ingest([docs])
+    kept = ingestor.store.chunks()
+    # What a run killed between writing chunks and writing their record leaves behind.
+    orphan = kept[0].__class__(**{**kept[0].__dict__, "id": "orphan-chunk", "start": 0, "end": 3})
+    ingestor.store.upsert([orphan], embedder.embed([orphan.embed_text]))
+    report = ingestor.ingest([docs])
+    assert [o.status for o in report.outcomes] == ["unchanged"]
+    assert ingestor.store.chunk_ids() == {c.id for c in kept}
