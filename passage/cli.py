@@ -50,12 +50,11 @@ def ingest(
         task = bar.add_task("embed", total=None)
         report = ingestor.ingest(paths, progress=lambda done, total: bar.update(task, completed=done, total=total), prune=prune)
     for outcome in report.failed:
-        err.print(f"error: {outcome.path}: {outcome.error}", markup=False, highlight=False)
+        fail(f"{outcome.path}: {outcome.error}")
     out.print(_report_table(report))
-    out.print(
+    print(
         f"{report.count('new')} new, {report.count('unchanged')} unchanged, {report.count('replaced')} replaced, "
-        f"{len(report.removed)} removed, {len(report.failed)} failed; {report.embedded} chunks embedded in {report.seconds:.1f}s",
-        highlight=False,
+        f"{len(report.removed)} removed, {len(report.failed)} failed; {report.embedded} chunks embedded in {report.seconds:.1f}s"
     )
     if report.failed:
         raise typer.Exit(1)
@@ -143,12 +142,113 @@ def ask(
         print(answer_text(answer))
 
 
+@app.command("eval")
+def eval_command(
+    testset: Annotated[Path, typer.Argument(help="JSONL test set (this project's fields or RAGAS's).")] = Path("corpus/testset.jsonl"),
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for results.jsonl, summary.json and report.html (default: runs/<timestamp>-<mode>).")] = None,
+    k: Annotated[Optional[int], typer.Option("--k", help="Passages to retrieve (PASSAGE_K).")] = None,
+    mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25 (PASSAGE_MODE).")] = None,
+    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm (PASSAGE_ANSWERER).")] = None,
+    compare: Annotated[Optional[Path], typer.Option("--compare", help="An earlier run folder: print paired deltas and items that flipped.")] = None,
+    fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", metavar="METRIC=VALUE", help="Exit 1 when METRIC is below VALUE; repeatable.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N items.")] = None,
+    data_dir: DataDir = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Score the assistant on a test set: retrieval, citations, answers, abstention and latency."""
+    from datetime import datetime
+
+    from rag.assistant import build_assistant
+    from rag.evaluation import compare_runs, failed_gates, load_run, load_testset, parse_gates, run_eval, summarize, write_run
+
+    gates = parse_gates(fail_under or [])
+    items = load_testset(testset)[:limit]
+    baseline = load_run(compare) if compare else None
+    settings = settings_from(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
+    assistant = build_assistant(settings)
+    with Progress(TextColumn("asking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("eval", total=len(items))
+        run = run_eval(assistant, items, progress=lambda done, total: bar.update(task, completed=done, total=total), testset=str(testset))
+    summary = summarize(run)
+    folder = write_run(out_dir or Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{settings.mode}", run, summary)
+    out.print(_eval_table(summary))
+    print(f"{summary.passed}/{summary.items} passed; wrote {folder}/results.jsonl, summary.json, report.html")
+    if baseline is not None:
+        _print_comparison(compare_runs(baseline, run), compare)
+    failures = failed_gates(summary, gates)
+    for failure in failures:
+        fail(f"quality gate: {failure}")
+    if failures:
+        raise typer.Exit(1)
+
+
+def _num(value: float | None, signed: bool = False, ms: bool = False) -> str:
+    if value is None:
+        return "–"
+    digits = 0 if ms or abs(value) >= 100 else 3
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _eval_table(summary) -> Table:
+    c = summary.config
+    table = Table("group", "metric", "value", "95% CI", "n", title=f"eval: mode {c.mode}, k={c.k}, {c.answerer}, {summary.items} items")
+    for s in summary.metrics:
+        ms = s.name.endswith("_ms")
+        table.add_row(s.group, s.label + (" ↓" if not s.higher_is_better else ""), _num(s.value, ms=ms), _range(s.low, s.high, ms=ms), str(s.n))
+    return table
+
+
+def _range(low: float | None, high: float | None, signed: bool = False, ms: bool = False) -> str:
+    return "–" if low is None or high is None else f"{_num(low, signed, ms)} – {_num(high, signed, ms)}"
+
+
+def _print_comparison(comparison, baseline: Path) -> None:
+    print(f"compared with {baseline} (before) on {comparison.common} shared items")
+    table = Table("metric", "before", "after", "delta", "95% CI (paired)", "verdict")
+    table.columns[0].no_wrap = True
+    for d in comparison.deltas:
+        ms = d.name.endswith("_ms")
+        table.add_row(d.label, _num(d.before, ms=ms), _num(d.after, ms=ms), _num(d.delta, signed=True, ms=ms),
+                      _range(d.low, d.high, signed=True, ms=ms), d.verdict)
+    out.print(table)
+    if comparison.only_before or comparison.only_after:
+        print(f"{comparison.only_before} items only in the baseline and {comparison.only_after} only in this run were left out")
+    for name, flips in (("pass -> fail", comparison.pass_to_fail), ("fail -> pass", comparison.fail_to_pass)):
+        print(f"{name}: {len(flips)}")
+        for flip in flips:
+            print(f"  {flip.id}  {flip.question}")
+
+
+@app.command("ui")
+def ui_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; 127.0.0.1 keeps the chat on this machine, 0.0.0.0 exposes it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8501,
+    data_dir: DataDir = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Open the web chat; an empty index gets the bundled corpus first."""
+    import os
+    import subprocess
+
+    settings_from(data_dir=data_dir, chroma_url=chroma_url)  # a bad flag fails here, not in the browser
+    env = dict(os.environ)  # the child builds its own Settings from these
+    if data_dir:
+        env["PASSAGE_DATA_DIR"] = str(data_dir.resolve())
+    if chroma_url:
+        env["PASSAGE_CHROMA_URL"] = chroma_url
+    script = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host, "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    err.print(f"passage web chat on http://{host}:{port} (Ctrl+C stops it)", highlight=False)
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         code = app(standalone_mode=False)
     except PassageError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        fail(str(exc))
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -159,6 +259,11 @@ def main() -> None:
         err.print("interrupted")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def fail(message: str) -> None:
+    """One unwrapped line on stderr, so the whole message stays greppable."""
+    print(f"error: {message}", file=sys.stderr)
 
 
 def click_exceptions():
