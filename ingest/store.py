@@ -10,7 +10,7 @@ import json
 from typing import Iterable, Protocol, Sequence
 from urllib.parse import urlparse
 
-from passage.errors import StoreError
+from passage.errors import StoreError, one_line
 from passage.models import Chunk, DocumentRecord, Passage
 from passage.settings import Settings
 
@@ -48,7 +48,7 @@ def open_client(settings: Settings):
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     except Exception as exc:  # chromadb raises many types for "cannot connect/open"
         where = settings.chroma_url or settings.chroma_dir
-        raise StoreError(f"cannot open the Chroma store at {where}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot open the Chroma store at {where}: {one_line(exc)}") from None
 
 
 def open_store(settings: Settings) -> "ChromaStore":
@@ -70,7 +70,7 @@ class ChromaStore:
                 name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
             )
         except Exception as exc:
-            raise StoreError(f"cannot open collection {name!r}: {_one_line(exc)}") from None
+            raise StoreError(f"cannot open collection {name!r}: {one_line(exc)}") from None
 
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         for i in range(0, len(chunks), self._batch):
@@ -146,8 +146,3 @@ def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
 def _record(body: str, meta: dict) -> DocumentRecord:
     data = json.loads(body)
     return DocumentRecord(chunk_ids=tuple(data["chunk_ids"]), metadata=data.get("metadata", {}), **meta)
-
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 
+def one_line(exc: BaseException) -> str:
+    """A library exception's message on one short line: `one_line(ValueError("a\\n b")) == "a b"`."""
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
 class PassageError(Exception):
     """Base of every error a user can cause or fix."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import docx
 from docx.table import Table
 
-from passage.errors import LoadError
+from passage.errors import LoadError, one_line
 from passage.models import Document, Heading
 
 from .base import require_text, title_from_name
@@ -29,7 +29,7 @@ def load(path: Path, data: bytes) -> Document:
         core_title = " ".join((document.core_properties.title or "").split())
         author = " ".join((document.core_properties.author or "").split())
     except Exception as exc:  # zipfile, lxml and python-docx each raise their own types
-        raise LoadError(str(path), f"not a valid .docx file ({_one_line(exc)})") from None
+        raise LoadError(str(path), f"not a valid .docx file ({one_line(exc)})") from None
     shift = 1 if any(level == 0 for _, level in blocks) else 0
     parts, headings, pos = [], [], 0
     for text, level in blocks:
@@ -79,7 +79,3 @@ def _cells(table: Table) -> list[str]:
             if text := cell.text.strip():
                 out.append(text)
     return out
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__

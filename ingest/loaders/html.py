@@ -14,7 +14,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
-from passage.errors import LoadError
+from passage.errors import LoadError, one_line
 from passage.models import Document, Heading
 
 from .base import require_text, title_from_name
@@ -34,7 +34,7 @@ def load(path: Path, data: bytes) -> Document:
     try:
         soup = BeautifulSoup(html, "lxml")
     except Exception as exc:  # lxml rarely fails, but a malformed file must not escape as a traceback
-        raise LoadError(str(path), f"not valid HTML ({_one_line(exc)})") from None
+        raise LoadError(str(path), f"not valid HTML ({one_line(exc)})") from None
     for tag in soup.find_all(_DROP):
         if tag.name == "header" and tag.find_parent(("article", "main")):
             continue
@@ -132,7 +132,3 @@ def _pre(tag: Tag) -> str:
 def _collapse(text: str) -> str:
     """`_collapse("  a \\n b ") == "a b"`."""
     return " ".join(text.split())
-
-
-def _one_line(exc: Exception) -> str:
-    return _collapse(str(exc))[:200] or type(exc).__name__

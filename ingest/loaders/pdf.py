@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
 
-from passage.errors import LoadError
+from passage.errors import LoadError, one_line
 from passage.models import Document, Heading, Page
 
 from .base import title_from_name
@@ -34,7 +34,7 @@ def load(path: Path, data: bytes) -> Document:
         page_texts, page_lines = zip(*map(_read_page, reader.pages)) if reader.pages else ((), ())
         info = reader.metadata or {}
     except Exception as exc:  # pypdf raises many types for damaged files
-        raise LoadError(str(path), f"not a valid PDF ({_one_line(exc)})") from None
+        raise LoadError(str(path), f"not a valid PDF ({one_line(exc)})") from None
     try:
         outline = _outline(reader, reader.outline)
     except Exception:  # a broken outline is not worth refusing the file: guess headings instead
@@ -67,12 +67,12 @@ def _open(path: Path, data: bytes) -> PdfReader:
         reader = PdfReader(io.BytesIO(data))
         encrypted = reader.is_encrypted
     except Exception as exc:  # pypdf raises many types for damaged files
-        raise LoadError(str(path), f"not a valid PDF ({_one_line(exc)})") from None
+        raise LoadError(str(path), f"not a valid PDF ({one_line(exc)})") from None
     if encrypted:
         try:
             opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
         except Exception as exc:  # e.g. AES without the `cryptography` package
-            raise LoadError(str(path), f"encrypted PDF ({_one_line(exc)})") from None
+            raise LoadError(str(path), f"encrypted PDF ({one_line(exc)})") from None
         if not opened:
             raise LoadError(str(path), "encrypted PDF (it needs a password)")
     return reader
@@ -153,7 +153,3 @@ def _clean(value: object) -> str:
     """A metadata or outline string with white space collapsed; ReportLab's "untitled" is empty."""
     text = " ".join(str(value or "").split())
     return "" if text.lower() in ("untitled", "unspecified", "anonymous") else text
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
