@@ -228,7 +228,6 @@ def ui_command(
 ) -> None:
     """Open the web chat; an empty index gets the bundled corpus first."""
     import os
-    import subprocess
 
     settings_from(data_dir=data_dir, chroma_url=chroma_url)  # a bad flag fails here, not in the browser
     env = dict(os.environ)  # the child builds its own Settings from these
@@ -240,11 +239,14 @@ def ui_command(
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host, "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     err.print(f"passage web chat on http://{host}:{port} (Ctrl+C stops it)", highlight=False)
-    raise typer.Exit(subprocess.call(command, env=env))
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)  # become the server, so signals (Ctrl+C, SIGTERM) reach it
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "chromadb", "httpx", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         code = app(standalone_mode=False)
     except PassageError as exc:

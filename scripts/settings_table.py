@@ -1,5 +1,16 @@
-"""Print the README's settings table from the Settings model: `python scripts/settings_table.py`."""
+"""The README's settings table, made from the Settings model.
+
+    python scripts/settings_table.py           # print it
+    python scripts/settings_table.py --write   # replace the table in README.md
+"""
+import re
+import sys
+from pathlib import Path
+
 from passage.settings import Settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(r"(<!-- settings:start[^>]*-->\n).*?(<!-- settings:end -->)", re.S)
 
 
 def table() -> str:
@@ -11,5 +22,12 @@ def table() -> str:
     return "\n".join(rows)
 
 
+def readme_with_table(text: str) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + table() + "\n" + m.group(2), text)
+
+
 if __name__ == "__main__":
-    print(table())
+    if "--write" in sys.argv:
+        README.write_text(readme_with_table(README.read_text()))
+    else:
+        print(table())

@@ -14,6 +14,15 @@ def test_readme_documents_every_setting(name):
     assert f"`PASSAGE_{name.upper()}`" in README
 
 
+def test_readme_settings_table_is_current():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from settings_table import readme_with_table
+
+    assert readme_with_table(README) == README, "run: python scripts/settings_table.py --write"
+
+
 def test_flags_beat_environment_which_beats_defaults(monkeypatch):
     monkeypatch.setenv("PASSAGE_K", "7")
     monkeypatch.setenv("PASSAGE_MODE", "bm25")
