@@ -1,0 +1,186 @@
+"""End to end in a real browser: `streamlit run ui/app.py` on loopback, driven through Debian's
+chromium by Playwright. Ask, see a cited answer, open its source; screenshots go to the test's
+tmp dir and to artifacts/screenshots/."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+HOSTILE = """# Kumquat notes <script>alert(1)</script> ![t](http://127.0.0.1:9/t.png)
+
+Kumquats may cross the border freely ![x](http://127.0.0.1:9/x.png) under the kumquat passage rule <script>alert("x")</script> <img src="http://127.0.0.1:9/y.png" onerror="alert(2)"> since 1999.
+"""
+
+
+@pytest.fixture
+def data_dir(fresh_data_dir, embedder, tmp_path):
+    """A copy of the corpus index plus one document that tries to run script and fetch images."""
+    from passage.settings import Settings
+    from rag.assistant import build_ingestor
+
+    (tmp_path / "kumquat.md").write_text(HOSTILE)
+    assert not build_ingestor(Settings(data_dir=fresh_data_dir), embedder).ingest([tmp_path / "kumquat.md"]).failed
+    return fresh_data_dir
+
+
+@pytest.fixture
+def app_url(data_dir, tmp_path):
+    """The web chat served by `streamlit run` on a free loopback port."""
+    port = _free_port()
+    env = {**os.environ, "PASSAGE_DATA_DIR": str(data_dir)}
+    log = (tmp_path / "streamlit.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, tmp_path / "streamlit.log")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not become healthy in {seconds}s:\n{log.read_text()[-3000:]}")
+
+
+def _save(page, tmp_path: Path, name: str) -> Path:
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, SCREENSHOTS / name)
+    return shot
+
+
+@pytest.mark.timeout(240)
+def test_ask_and_open_a_source_in_chromium(app_url, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    requests: list[str] = []
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(app_url)
+
+        box = page.get_by_placeholder("Ask about leaving North Korea…")
+        expect(box).to_be_visible(timeout=90_000)  # first load builds the model and opens the store
+        expect(page.get_by_role("button", name="Why is it so hard to leave North Korea?")).to_be_visible()
+        _save(page, tmp_path, "chat-start.png")
+        box.fill("How old was Yeonmi Park when she escaped?")
+        box.press("Enter")
+
+        answer = page.locator(".answer").last
+        expect(answer).to_contain_text("13", timeout=60_000)
+        expect(answer).to_contain_text("[1]")
+        _save(page, tmp_path, "chat-answer.png")
+
+        source = page.get_by_test_id("stExpander").filter(has_text="[1]").first
+        source.locator("summary").click()
+        passage = source.locator(".passage")
+        expect(passage).to_be_visible()
+        expect(passage.locator("mark")).to_contain_text("Yeonmi Park")
+        source.get_by_text("Read the whole section").click()
+        context = source.locator(".section-context")
+        expect(context).to_be_visible()
+        expect(context).to_contain_text("Personal Accounts of Successful Escape")
+        expect(passage).to_be_visible()  # the rerun the switch causes keeps the source open
+        shot = _save(page, tmp_path, "chat-source-open.png")
+
+        # A document with <script>, <img onerror> and Markdown images shows them as text.
+        box.fill("May kumquats cross the border?")
+        box.press("Enter")
+        expect(page.locator(".answer")).to_have_count(2, timeout=60_000)
+        hostile = page.get_by_test_id("stExpander").filter(has_text="Kumquat notes").first
+        hostile.locator("summary").click()
+        expect(hostile.locator(".passage")).to_contain_text('<script>alert("x")</script>')
+        expect(hostile.locator(".passage")).to_contain_text("![x](http://127.0.0.1:9/x.png)")
+        hostile.get_by_text("Read the whole section").click()
+        expect(hostile.locator(".section-context")).to_contain_text('<img src="http://127.0.0.1:9/y.png" onerror="alert(2)">')
+        expect(hostile.locator("summary")).to_contain_text("<script>alert(1)</script>")
+        expect(hostile.locator("summary a")).to_have_count(0)  # the URL in the title is not a link
+        main = page.get_by_test_id("stMainBlockContainer")
+        expect(main).to_have_count(1)
+        expect(main.locator("script, img, iframe")).to_have_count(0)
+        page.wait_for_timeout(500)  # the expander's opening animation
+        _save(page, tmp_path, "chat-hostile-document.png")
+
+        box.fill("What is the capital of France?")
+        box.press("Enter")
+        expect(page.locator(".abstain")).to_be_visible(timeout=60_000)
+        expect(page.get_by_test_id("stExpander").filter(has_text="Related:").first).to_be_visible()
+        page.wait_for_timeout(300)
+        _save(page, tmp_path, "chat-abstention.png")
+
+        page.get_by_test_id("stSidebarNav").get_by_text("Documents").click()
+        expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("stFileUploaderDropzone")).to_be_visible()
+        page.set_viewport_size({"width": 1280, "height": 1300})
+        page.wait_for_timeout(500)  # let the grid paint its rows
+        _save(page, tmp_path, "documents.png")
+
+        page.get_by_test_id("stSidebarNav").get_by_text("Evaluation").click()
+        limit = page.get_by_label("Questions to ask", exact=True)
+        expect(limit).to_be_visible(timeout=30_000)
+        limit.fill("4")
+        limit.press("Enter")
+        page.get_by_role("button", name="Run 4 questions").click()
+        expect(page.get_by_text("of 4 passed")).to_be_visible(timeout=120_000)
+        page.get_by_role("tab", name="Plots").click()
+        expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+        page.set_viewport_size({"width": 1280, "height": 1700})  # the app scrolls inside; show the whole page
+        page.wait_for_timeout(1000)
+        _save(page, tmp_path, "evaluation.png")
+        browser.close()
+
+    assert shot.stat().st_size > 10_000
+    assert dialogs == [], f"a document ran script: {dialogs}"
+    outside = [u for u in requests if urlparse(u).hostname not in ("127.0.0.1", None) or ":9/" in u]
+    assert outside == [], f"the page fetched from outside the app: {outside}"

@@ -1,0 +1,153 @@
+"""How answers and passages look. Document text is data, never markup.
+
+Everything that came from a document (passages, titles, quoted sentences, answer text) is
+HTML-escaped before it reaches `st.html`, which renders no Markdown, and is Markdown-escaped
+before it reaches a label or caption, which do. Quotes are highlighted by escaping first and
+then wrapping the escaped quote in <mark>, so a quote can never smuggle a tag in.
+"""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Sequence
+
+import streamlit as st
+
+from passage.models import Answer, Chunk, Citation, Passage
+
+CSS = Path(__file__).with_name("style.css")
+TITLE_CHARS = 70
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:=^-])")
+_MARKER = re.compile(r"\[(\d+)\]")
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?=@)", re.IGNORECASE)
+
+
+def inject_css() -> None:
+    st.html(CSS)
+
+
+def escape_md(text: str) -> str:
+    r"""Text that Markdown shows verbatim, on one line: `escape_md("![x](y)") == r"\!\[x\]\(y\)"`.
+
+    Backslashes do not stop GitHub-style autolinks (a bare URL, www. or e-mail address), so a
+    zero-width space breaks those up instead.
+    """
+    text = _AUTOLINK.sub("\u200b", " ".join(str(text).split()))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def highlight(text: str, quotes: Sequence[str] = ()) -> str:
+    """Escaped `text` with each quote wrapped in <mark>: `highlight("a <b> c", ["c"]) == "a &lt;b&gt; <mark>c</mark>"`."""
+    spans = sorted(_find(text, q) for q in quotes if q.strip())
+    out, pos = [], 0
+    for start, end in spans:
+        if start < pos or start < 0:
+            continue
+        out += [html.escape(text[pos:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def answer_html(text: str) -> str:
+    """Escaped answer text with its [n] markers drawn as badges (the text "[n]" stays readable)."""
+    return _MARKER.sub(r'<span class="cite">[\1]</span>', html.escape(text))
+
+
+def short_label(chunk: Chunk) -> str:
+    """`Title > Section` with an over-long title shortened, for one-line labels."""
+    section = chunk.section
+    if section.startswith(chunk.title):
+        section = section[len(chunk.title):].lstrip(" >")
+    elif chunk.title.startswith(section):  # a top section named like a shorter form of the title
+        section = ""
+    title = chunk.title if len(chunk.title) <= TITLE_CHARS else chunk.title[: TITLE_CHARS - 1].rstrip() + "…"
+    return f"{title} > {section}" if section else title
+
+
+def render_answer(answer: Answer, key: str, store) -> None:
+    """The answer body (or abstention) with its sources below it."""
+    if answer.abstained:
+        st.html(f'<div class="abstain"><span class="abstain-icon">?</span>{html.escape(answer.text)}</div>')
+        notice(answer)
+        if answer.retrieved:
+            st.html('<p class="sources-heading">Related passages</p>')
+            for i, passage in enumerate(answer.retrieved):
+                render_passage(passage, (), f"Related: {escape_md(short_label(passage.chunk))}", f"{key}-rel{i}", store)
+        return
+    st.html(f'<div class="answer">{answer_html(answer.text)}</div>')
+    notice(answer)
+    if answer.citations:
+        st.html('<p class="sources-heading">Sources</p>')
+        for citation in answer.citations:
+            render_citation(citation, key, store)
+    st.caption(escape_md(_footer(answer)))
+
+
+def notice(answer: Answer) -> None:
+    """Why the answer is not what was asked for (e.g. the LLM was down and the extractive one stood in)."""
+    if answer.notice:
+        st.caption(f":material/info: {escape_md(answer.notice)}")
+
+
+def render_citation(citation: Citation, key: str, store) -> None:
+    label = f"[{citation.n}] {escape_md(short_label(citation.passage.chunk))}"
+    render_passage(citation.passage, citation.quotes, label, f"{key}-c{citation.n}", store)
+
+
+def render_passage(passage: Passage, quotes: Sequence[str], label: str, key: str, store) -> None:
+    """An expander with the passage (quotes marked) and a switch to read its whole section."""
+    chunk = passage.chunk
+    with st.expander(label, icon=":material/description:", key=f"src-{key}"):
+        st.html(f'<div class="passage">{highlight(chunk.text, quotes)}</div>')
+        where = [chunk.title, chunk.source] + ([f"page {chunk.page}"] if chunk.page else [])
+        st.caption(escape_md(" · ".join(where)))
+        if st.toggle("Read the whole section", key=f"ctx-{key}"):
+            text, start = section_text(store, chunk)
+            before, after = text[:start], text[start + len(chunk.text):]
+            body = f'{html.escape(before)}<span class="in-context">{highlight(chunk.text, quotes)}</span>{html.escape(after)}'
+            with st.container(height=420 if len(text) > 1500 else "content", border=False):
+                st.html(f'<div class="section-context"><div class="section-title">{html.escape(chunk.label)}</div>{body}</div>')
+
+
+def section_text(store, chunk: Chunk) -> tuple[str, int]:
+    """The whole section holding `chunk`, stitched from its chunks, and where `chunk` starts in it.
+
+    Chunks are slices of the document text, so the section is rebuilt from their offsets;
+    only the white space between two non-overlapping chunks is guessed.
+    """
+    record = next((r for r in store.records() if r.source == chunk.source), None)
+    pieces = [c for c in store.chunks(record.chunk_ids) if c.section == chunk.section] if record else []
+    pieces = sorted(pieces or [chunk], key=lambda c: c.start)
+    text, pos = "", pieces[0].start
+    for piece in pieces:
+        if piece.end <= pos and text:
+            continue
+        if piece.start > pos:
+            text += " " if piece.start - pos == 1 else "\n" * min(piece.start - pos, 2)
+            text += piece.text
+        else:
+            text += piece.text[pos - piece.start:]
+        pos = piece.end
+    start = text.find(chunk.text)
+    return text, max(start, 0)
+
+
+def _find(text: str, quote: str) -> tuple[int, int]:
+    """Span of `quote` in `text`, tolerant of differing white space; (-1, -1) when absent."""
+    start = text.find(quote)
+    if start >= 0:
+        return start, start + len(quote)
+    pattern = r"\s+".join(re.escape(word) for word in quote.split())
+    match = re.search(pattern, text)
+    return (match.start(), match.end()) if match else (-1, -1)
+
+
+def _footer(answer: Answer) -> str:
+    parts = [answer.answerer]
+    if answer.groundedness is not None and answer.answerer != "extractive":
+        parts.append(f"{answer.groundedness:.0%} of sentences supported")
+    if "total" in answer.timings_ms:
+        parts.append(f"{answer.timings_ms['total']:.0f} ms")
+    return " · ".join(parts)

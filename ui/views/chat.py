@@ -1,0 +1,91 @@
+"""The chat page: questions in, cited answers out, earlier questions passed on as history.
+
+`st.session_state.messages` holds the conversation as `{"role": "user", "text": ...}` and
+`{"role": "assistant", "answer": Answer}` (or `"error": str`) items. Streamlit runs this file
+as the page script; importing it runs nothing.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from passage.errors import PassageError
+from passage.models import Answer
+from ui import components, session
+
+STARTERS = (
+    "How old was Yeonmi Park when she escaped?",
+    "Why is it so hard to leave North Korea?",
+    "Does everyone have the right to leave any country?",
+    "Who can be considered a refugee?",
+)
+AVATARS = {"user": ":material/person:", "assistant": ":material/menu_book:"}
+
+
+def render() -> None:
+    assistant = session.assistant()
+    messages: list[dict] = st.session_state.setdefault("messages", [])
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    left.title("Ask the library")
+    for i, message in enumerate(messages):
+        show(message, i, assistant.store)
+    question = st.chat_input("Ask about leaving North Korea…", max_chars=2000) or st.session_state.pop("starter", None)
+    if not messages and not question:
+        starters()
+    if question:
+        ask(assistant, question, messages, session.options())
+    right.button("New chat", icon=":material/add_comment:", on_click=messages.clear, disabled=not messages,
+                 width="stretch")
+
+
+def starters() -> None:
+    st.html('<p class="starter-hint">Answers quote the documents and cite the sections they come from. Try:</p>')
+    for column, text in zip(st.columns(2), (STARTERS[::2], STARTERS[1::2])):
+        for starter in text:
+            column.button(starter, width="stretch", on_click=st.session_state.update, kwargs={"starter": starter})
+
+
+def show(message: dict, index: int, store) -> None:
+    with st.chat_message(message["role"], avatar=AVATARS[message["role"]]):
+        if message["role"] == "user":
+            st.text(message["text"])
+        elif "error" in message:
+            st.error(message["error"], icon=":material/error:")
+        else:
+            with st.container():  # the same element path as a fresh answer, so open sources stay open
+                components.render_answer(message["answer"], f"m{index}", store)
+
+
+def ask(assistant, question: str, messages: list[dict], options: session.Options) -> None:
+    history = [m["text"] for m in messages if m["role"] == "user"]
+    messages.append({"role": "user", "text": question})
+    show(messages[-1], len(messages) - 1, assistant.store)
+    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
+        shown = st.empty()
+        try:
+            answer = _stream(assistant, question, history, options, shown)
+        except PassageError as exc:
+            messages.append({"role": "assistant", "error": str(exc)})
+            shown.error(str(exc), icon=":material/error:")
+            return
+        messages.append({"role": "assistant", "answer": answer})
+        with shown.container():
+            components.render_answer(answer, f"m{len(messages) - 1}", assistant.store)
+
+
+def _stream(assistant, question: str, history: list[str], options: session.Options, shown) -> Answer:
+    """Show the answerer's text in `shown` as it arrives; return the final Answer."""
+    pieces = assistant.stream(question, history, **options.as_kwargs())
+    with st.spinner("Searching the documents…"):
+        piece = next(pieces, None)
+    text = ""
+    while piece is not None:
+        if isinstance(piece, Answer):
+            return piece
+        text += piece
+        shown.html(f'<div class="answer">{components.answer_html(text)}</div>')
+        piece = next(pieces, None)
+    raise PassageError("the answerer finished without an answer")
+
+
+if __name__ == "__main__":
+    render()
