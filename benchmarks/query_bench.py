@@ -62,13 +62,13 @@ def main() -> None:
         for _ in range(args.rounds):
             for item in items:
                 t = time.perf_counter()
-                assistant.retriever.retrieve(item.user_input, 5, args.mode)
+                assistant.retriever.retrieve(item.question, 5, args.mode)
                 retrieve.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                assistant.ask(item.user_input, item.history)
+                assistant.ask(item.question, item.history)
                 whole.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                baseline.similarity_search(item.user_input, k=4)
+                baseline.similarity_search(item.question, k=4)
                 base.append(time.perf_counter() - t)
         cold = json.loads(subprocess.run([sys.executable, "-c", COLD.format(data_dir=str(data_dir))], cwd=ROOT,
                                          capture_output=True, text=True, check=True).stdout)
