@@ -40,20 +40,40 @@ class Assistant:
     def ask(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,
             source: str | None = None, answerer: str | None = None) -> Answer:
         question = clean_question(question)
-        query = rewrite(question, [clean_question(h) for h in history if h and h.strip()])
+        chosen = self.answerer(answerer)
+        query = _query(chosen, question, history)
         began = time.perf_counter()
         passages = self.retriever.retrieve(query, k or self.settings.k, mode or self.settings.mode, source)
         retrieved = time.perf_counter()
-        answer = self.answerer(answerer).answer(question, query, passages)
+        answer = chosen.answer(question, query, passages)
         done = time.perf_counter()
         timings = {"retrieve": _ms(retrieved - began), "answer": _ms(done - retrieved), "total": _ms(done - began)}
         return dataclasses.replace(answer, timings_ms=timings, query=query)
 
-    def stream(self, question: str, history: Sequence[str] = (), **options):
-        """Yield text pieces as the answerer produces them, then the final Answer."""
-        answer = self.ask(question, history, **options)
-        yield answer.text
-        yield answer
+    def stream(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,
+               source: str | None = None, answerer: str | None = None):
+        """Yield text pieces as the answerer produces them, then the final Answer.
+
+        An answerer without `stream` (the extractive one) gives its whole text as one piece.
+        """
+        chosen = self.answerer(answerer)
+        if not hasattr(chosen, "stream"):
+            answer = self.ask(question, history, k=k, mode=mode, source=source, answerer=answerer)
+            yield answer.text
+            yield answer
+            return
+        question = clean_question(question)
+        query = _query(chosen, question, history)
+        began = time.perf_counter()
+        passages = self.retriever.retrieve(query, k or self.settings.k, mode or self.settings.mode, source)
+        retrieved = time.perf_counter()
+        for piece in chosen.stream(question, query, passages):
+            if isinstance(piece, str):
+                yield piece
+                continue
+            done = time.perf_counter()
+            timings = {"retrieve": _ms(retrieved - began), "answer": _ms(done - retrieved), "total": _ms(done - began)}
+            yield dataclasses.replace(piece, timings_ms=timings, query=query)
 
     def answerer(self, name: str | None = None):
         name = name or self.settings.answerer
@@ -110,6 +130,13 @@ def build_store_only_ingestor(settings: Settings) -> Ingestor:
 def _ingestor(settings: Settings, store, embedder) -> Ingestor:
     chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
     return Ingestor(store, embedder, chunker, settings.max_file_bytes, settings.embed_batch_size)
+
+
+def _query(answerer, question: str, history: Sequence[str]) -> str:
+    """The retrieval query: condensed by the answerer if it can (the LLM one), else by rule."""
+    earlier = [clean_question(h) for h in history if h and h.strip()]
+    condense = getattr(answerer, "condense", None)
+    return condense(question, earlier) if condense else rewrite(question, earlier)
 
 
 def _ms(seconds: float) -> float:
