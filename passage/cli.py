@@ -127,7 +127,7 @@ def ask(
     assistant = build_assistant(settings)
     if stream and not as_json:
         answer = None
-        for piece in assistant.stream(question, history or []):
+        for piece in assistant.stream(question, history or [], source=source):
             if isinstance(piece, str):
                 print(piece, end="", flush=True)
             else:

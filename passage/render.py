@@ -32,6 +32,10 @@ def answer_text(answer: Answer, with_body: bool = True) -> str:
     lines = [answer.text] if with_body else []
     if answer.notice:
         lines.append(f"note: {answer.notice}")
+    unsupported = [s.text for s in answer.sentences if s.supported is False]
+    if unsupported:
+        lines.append("not supported by the cited passages:")
+        lines += [f"  ! {text}" for text in unsupported]
     if answer.abstained:
         lines.append("\nRelated passages:")
         lines += [f"  - {section_label(p.chunk.title, p.chunk.section)}" for p in answer.retrieved]

@@ -158,6 +158,39 @@ def test_a_streamed_answer_is_shown_with_its_sources():
     assert unescape_md(at.caption[-1].value) == "llm · 100% of sentences supported"
 
 
+def _unsupported_chat():
+    """A page showing an LLM answer whose second sentence its passage does not support."""
+    import streamlit as st
+
+    from passage.models import Answer, AnswerSentence, Chunk, Citation, Passage
+    from ui.components import render_answer
+
+    chunk = Chunk("c1", "doc", "Doc", "Part", "Yeonmi Park escaped at 13.", 0, 26, None, 8, "Doc > Part")
+    passage = Passage(chunk, 0.9)
+    sentences = (AnswerSentence("She escaped at 13.", (1,), True), AnswerSentence("She <b>flew</b> to Paris.", (1,), False))
+    answer = Answer("q", "She escaped at 13. [1] She <b>flew</b> to Paris. [1]", False,
+                    (Citation(1, passage, ("Yeonmi Park escaped at 13.",)),), (passage,), sentences, answerer="llm",
+                    groundedness=0.5)
+
+    class Store:
+        def chunks(self, ids=None):
+            return [chunk]
+
+    st.session_state["shown"] = True
+    render_answer(answer, "a0", Store())
+
+
+def test_unsupported_sentences_are_marked():
+    at = AppTest.from_function(_unsupported_chat, default_timeout=TIMEOUT).run()
+    assert (
+        '<div class="answer">She escaped at 13. <span class="cite">[1]</span> '
+        '<span class="unsupported" title="not supported by the cited passages">She &lt;b&gt;flew&lt;/b&gt; to Paris. '
+        '<span class="cite">[1]</span></span></div>'
+    ) in htmls(at)
+    assert at.caption[0].value == "Underlined sentences are not supported by the passages they cite."
+    assert unescape_md(at.caption[-1].value) == "llm · 50% of sentences supported"
+
+
 def test_sidebar_defaults_come_from_the_settings_and_reach_the_assistant(fresh_data_dir, monkeypatch):
     monkeypatch.setenv("PASSAGE_K", "2")
     monkeypatch.setenv("PASSAGE_MODE", "bm25")

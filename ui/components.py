@@ -55,6 +55,20 @@ def answer_html(text: str) -> str:
     return _MARKER.sub(r'<span class="cite">[\1]</span>', html.escape(text))
 
 
+def body_html(answer: Answer) -> str:
+    """The answer text; when a sentence is not supported by its cited passages, it is marked."""
+    if not any(sentence.supported is False for sentence in answer.sentences):
+        return answer_html(answer.text)
+    parts = []
+    for sentence in answer.sentences:
+        markers = "".join(f" [{n}]" for n in sentence.markers)
+        text = answer_html(sentence.text + markers)
+        if sentence.supported is False:
+            text = f'<span class="unsupported" title="not supported by the cited passages">{text}</span>'
+        parts.append(text)
+    return " ".join(parts)
+
+
 def short_label(chunk: Chunk) -> str:
     """`Title > Section` with an over-long title shortened, for one-line labels."""
     section = chunk.section
@@ -76,7 +90,9 @@ def render_answer(answer: Answer, key: str, store) -> None:
             for i, passage in enumerate(answer.retrieved):
                 render_passage(passage, (), f"Related: {escape_md(short_label(passage.chunk))}", f"{key}-rel{i}", store)
         return
-    st.html(f'<div class="answer">{answer_html(answer.text)}</div>')
+    st.html(f'<div class="answer">{body_html(answer)}</div>')
+    if any(sentence.supported is False for sentence in answer.sentences):
+        st.caption("Underlined sentences are not supported by the passages they cite.")
     notice(answer)
     if answer.citations:
         st.html('<p class="sources-heading">Sources</p>')
