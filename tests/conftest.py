@@ -67,41 +67,24 @@ def fresh_data_dir(tmp_path, ingested_dir) -> Path:
     return target
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def chroma_url(tmp_path_factory):
     """A real Chroma server on 127.0.0.1: PASSAGE_TEST_CHROMA_URL if set, else one started here."""
-    import subprocess
     import sys
-    import time
-    import urllib.request
+
+    from tests.servers import free_port, serve
 
     url = os.environ.get("PASSAGE_TEST_CHROMA_URL")
     if url:
         yield url
         return
-    port = _free_port()
-    chroma = Path(sys.executable).with_name("chroma")
+    port = free_port()
     folder = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    chroma = Path(sys.executable).with_name("chroma")
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.25)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    command = [str(chroma), "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with serve(command, f"{url}/api/v2/heartbeat", folder / "server.log"):
+        yield url
 
 
 @pytest.fixture(params=["embedded", "server"])

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ from rag.answer import markers
 from rag.assistant import build_assistant
 from rag.extractive import ExtractiveAnswerer
 from rag.llm import build_llm_answerer
+from tests.servers import free_port, serve
 
 pytestmark = [pytest.mark.llm, pytest.mark.timeout(600)]
 
@@ -36,12 +34,6 @@ QUESTIONS = [
 ]
 FAST = {"k": 3, "llm_max_tokens": 48, "llm_timeout_s": 120}  # a small prompt and reply keep CPU runs short
 FALLBACK = "; showing the extractive answer"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -61,32 +53,11 @@ def llm_url(gguf, tmp_path_factory):
     """
     port = free_port()
     log_path = tmp_path_factory.mktemp("llm-server") / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
-             "--n_ctx", "4096", "--chat_format", "gemma", "--seed", "0"],
-            stdout=log, stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
+               "--n_ctx", "4096", "--chat_format", "gemma", "--seed", "0"]
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not answer within 120s:\n{log_path.read_text()[-2000:]}")
-                time.sleep(0.25)
+    with serve(command, f"{url}/models", log_path):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.servers import free_port, serve
 
 
 
@@ -25,11 +23,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 HOSTILE = """# Kumquat notes <script>alert(1)</script> ![t](http://127.0.0.1:9/t.png)
@@ -52,39 +45,13 @@ def data_dir(fresh_data_dir, embedder, tmp_path):
 @pytest.fixture
 def app_url(data_dir, tmp_path):
     """The web chat served by `streamlit run` on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PASSAGE_DATA_DIR": str(data_dir)}
-    log = (tmp_path / "streamlit.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.address", "127.0.0.1",
+               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, tmp_path / "streamlit.log")
+    with serve(command, f"{url}/_stcore/health", tmp_path / "streamlit.log", seconds=60, cwd=tmp_path, env=env):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"streamlit did not become healthy in {seconds}s:\n{log.read_text()[-3000:]}")
 
 
 def _save(page, tmp_path: Path, name: str) -> Path:
@@ -98,7 +65,7 @@ def _save(page, tmp_path: Path, name: str) -> Path:
 @pytest.mark.timeout(240)
 def test_ask_and_open_a_source_in_chromium(app_url, tmp_path):
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+        pytest.fail("Debian chromium is not installed: run scripts/test.sh, or apt-get install chromium")
     from playwright.sync_api import expect, sync_playwright
 
     requests: list[str] = []
