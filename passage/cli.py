@@ -244,9 +244,9 @@ def ui_command(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("bm25s", "chromadb", "httpx", "sentence_transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)  # some libraries lower their own loggers' level when imported
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", handlers=[handler])
     try:
         code = app(standalone_mode=False)
     except PassageError as exc:

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-pip() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+# pip's notes about this machine's extra package folders and setuptools' editable-install banner are noise
+pip() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2> >(grep -Ev "is ignored: it is neither|BuildBackendWarning|editable_wheel|Please be careful|name as your package|WheelFile|^\s*(!!|\*+)?\s*$" >&2); }
 pip --upgrade pip
 pip torch==2.13.0
 extras=$(IFS=,; echo "$*")
