@@ -3,10 +3,12 @@
 Each sentence of the retrieved passages is scored by embedding similarity to the query
 plus the share of the query's content words it contains. The best sentence leads; up to
 `max_sentences - 1` more follow while they score close to it and repeat nothing already
-said. Below `abstain_below` the answer is an abstention.
+said. A chosen sentence keeps the one after it when that one continues it with a pronoun
+("She was subjected to ..."). Below `abstain_below` the answer is an abstention.
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
@@ -22,6 +24,7 @@ LEXICAL_WEIGHT = 0.3
 FOLLOWER_RATIO = 0.8
 REDUNDANT_SIMILARITY = 0.8
 MIN_WORDS = 4
+_CONTINUES = re.compile(r"(She|He|They|It|This|These|Her|His|Their|Its)\b")
 
 
 class ExtractiveAnswerer:
@@ -47,7 +50,7 @@ class ExtractiveAnswerer:
         if scores[order[0]] < self.abstain_below:
             return abstention(question, passages, self.name)
         chosen = self._choose(order, scores, vectors[1:], [t for t, _ in candidates])
-        return cite(question, [candidates[i] for i in chosen], passages, self.name)
+        return cite(question, [candidates[i] for i in self._continue(chosen, candidates)], passages, self.name)
 
     def relevance(self, query: str, sentences: Sequence[str]) -> np.ndarray:
         """Scores of sentences for a query on the answerer's scale (0..1)."""
@@ -72,6 +75,20 @@ class ExtractiveAnswerer:
             chosen.append(i)
             length += len(texts[i])
         return chosen
+
+    def _continue(self, chosen: list[int], candidates: list[tuple[str, Passage]]) -> list[int]:
+        """Add the sentence right after a chosen one when it continues it ("She was ...")."""
+        out, length = [], sum(len(candidates[i][0]) for i in chosen)
+        for i in chosen:
+            out.append(i)
+            nxt = i + 1
+            if nxt in chosen or nxt in out or nxt >= len(candidates) or candidates[nxt][1] is not candidates[i][1]:
+                continue
+            text = candidates[nxt][0]
+            if _CONTINUES.match(text) and length + len(text) <= self.max_chars and len(out) < self.max_sentences + 1:
+                out.append(nxt)
+                length += len(text)
+        return out
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
         if len(self._cache) > 20000:
