@@ -116,12 +116,12 @@ class Ingestor:
                 outcomes.append(FileOutcome(str(path), path.stem, "failed", error=exc.reason))
                 continue
             seen[doc.source] = path
-            chunks = self.chunker.chunk(doc, split_sections(doc))
             old = records.get(doc.source)
-            if _unchanged(old, doc, self.chunker.signature, chunks, existing):
-                outcomes.append(FileOutcome(str(path), doc.source, "unchanged", len(chunks)))
-            else:
-                plans.append(_Plan(doc, chunks, old, [c for c in chunks if c.id not in existing]))
+            if _unchanged(old, doc, self.chunker.signature, existing):
+                outcomes.append(FileOutcome(str(path), doc.source, "unchanged", len(old.chunk_ids)))
+                continue
+            chunks = self.chunker.chunk(doc, split_sections(doc))
+            plans.append(_Plan(doc, chunks, old, [c for c in chunks if c.id not in existing]))
         return plans, outcomes
 
     def _apply(self, plans: list[_Plan], existing: set[str], progress: Progress | None) -> list[FileOutcome]:
@@ -187,10 +187,11 @@ def _check_name(doc: Document, seen: dict[str, Path], old: DocumentRecord | None
         raise LoadError(doc.path, f"a document named {doc.source!r} is already indexed from {old.path}; remove it first")
 
 
-def _unchanged(old, doc: Document, signature: str, chunks: list[Chunk], existing: set[str]) -> bool:
+def _unchanged(old, doc: Document, signature: str, existing: set[str]) -> bool:
+    """Same text, chunked the same way, and all its chunks still stored: chunking would change nothing."""
     return bool(
         old and old.content_hash == doc.content_hash and old.chunking == signature
-        and {c.id for c in chunks} <= existing and old.chunk_ids == tuple(c.id for c in chunks)
+        and set(old.chunk_ids) <= existing
     )
 
 
