@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from passage.errors import PassageError
-from passage.settings import Settings
+from passage.settings import load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask cited questions of a small document library.")
 docs_app = typer.Typer(no_args_is_help=True, help="List and remove indexed documents.")
@@ -24,15 +23,6 @@ err = Console(stderr=True)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Index folder (PASSAGE_DATA_DIR).")]
 ChromaUrl = Annotated[Optional[str], typer.Option("--chroma-url", help="Chroma server URL (PASSAGE_CHROMA_URL).")]
-
-
-def settings_from(**flags) -> Settings:
-    """Settings with the given CLI flags on top of env and .env; unset flags are left out."""
-    try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise PassageError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 @app.command()
@@ -45,7 +35,7 @@ def ingest(
     """Add or update documents; unchanged ones are skipped."""
     from rag.assistant import build_ingestor
 
-    ingestor = build_ingestor(settings_from(data_dir=data_dir, chroma_url=chroma_url))
+    ingestor = build_ingestor(load_settings(data_dir=data_dir, chroma_url=chroma_url))
     with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("embed", total=None)
         report = ingestor.ingest(paths, progress=lambda done, total: bar.update(task, completed=done, total=total), prune=prune)
@@ -78,7 +68,7 @@ def docs_list(
     """List indexed documents with their chunk counts."""
     from ingest.store import open_store
 
-    records = open_store(settings_from(data_dir=data_dir, chroma_url=chroma_url)).records()
+    records = open_store(load_settings(data_dir=data_dir, chroma_url=chroma_url)).records()
     if as_json:
         rows = [{"source": r.source, "title": r.title, "kind": r.kind, "sections": r.sections,
                  "chunks": len(r.chunk_ids), "added_at": r.added_at, "path": r.path} for r in records]
@@ -102,7 +92,7 @@ def docs_remove(
     """Remove a document and its chunks from the index."""
     from rag.assistant import build_store_only_ingestor
 
-    record = build_store_only_ingestor(settings_from(data_dir=data_dir, chroma_url=chroma_url)).remove(source)
+    record = build_store_only_ingestor(load_settings(data_dir=data_dir, chroma_url=chroma_url)).remove(source)
     out.print(f"removed {record.source} ({len(record.chunk_ids)} chunks)", highlight=False)
 
 
@@ -123,7 +113,7 @@ def ask(
     from passage.render import answer_json, answer_text
     from rag.assistant import build_assistant
 
-    settings = settings_from(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
+    settings = load_settings(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
     assistant = build_assistant(settings)
     if stream and not as_json:
         answer = None
@@ -164,7 +154,7 @@ def eval_command(
     gates = parse_gates(fail_under or [])
     items = load_testset(testset)[:limit]
     baseline = load_run(compare) if compare else None
-    settings = settings_from(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
+    settings = load_settings(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
     assistant = build_assistant(settings)
     with Progress(TextColumn("asking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("eval", total=len(items))
@@ -229,7 +219,7 @@ def ui_command(
     """Open the web chat; an empty index gets the bundled corpus first."""
     import os
 
-    settings_from(data_dir=data_dir, chroma_url=chroma_url)  # a bad flag fails here, not in the browser
+    load_settings(data_dir=data_dir, chroma_url=chroma_url)  # a bad flag fails here, not in the browser
     env = dict(os.environ)  # the child builds its own Settings from these
     if data_dir:
         env["PASSAGE_DATA_DIR"] = str(data_dir.resolve())

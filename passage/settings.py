@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from passage.errors import ConfigError
 
 Mode = Literal["hybrid", "dense", "bm25"]
 AnswererName = Literal["extractive", "llm"]
@@ -66,3 +68,15 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings with `overrides` (CLI flags; None means unset) on top of env and .env.
+
+    An invalid value raises ConfigError with one line naming the setting.
+    """
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None

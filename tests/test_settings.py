@@ -3,8 +3,7 @@ from pathlib import Path
 import pytest
 
 from passage.errors import PassageError
-from passage.cli import settings_from
-from passage.settings import Settings
+from passage.settings import Settings, load_settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -26,15 +25,15 @@ def test_readme_settings_table_is_current():
 def test_flags_beat_environment_which_beats_defaults(monkeypatch):
     monkeypatch.setenv("PASSAGE_K", "7")
     monkeypatch.setenv("PASSAGE_MODE", "bm25")
-    settings = settings_from(k=3, mode=None)
+    settings = load_settings(k=3, mode=None)
     assert (settings.k, settings.mode) == (3, "bm25")
 
 
 def test_bad_values_give_one_line():
     with pytest.raises(PassageError, match=r"^invalid setting k: Input should be greater than or equal to 1$"):
-        settings_from(k=0)
+        load_settings(k=0)
     with pytest.raises(PassageError, match=r"^invalid setting chroma_url: Value error, must start with http:// or https://$"):
-        settings_from(chroma_url="localhost:8000")
+        load_settings(chroma_url="localhost:8000")
 
 
 def test_api_key_is_never_shown():

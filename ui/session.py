@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import get_args
 
 import streamlit as st
-from pydantic import ValidationError
 
-from passage.errors import ConfigError
 from passage.models import content_hash
-from passage.settings import AnswererName, Mode, Settings
+from passage.settings import AnswererName, Mode, Settings, load_settings
 from ui.components import escape_md
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -38,11 +36,7 @@ class Options:
 
 def settings() -> Settings:
     """`Settings()` from PASSAGE_* and .env, the same object the CLI builds."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return load_settings()
 
 
 def assistant():
