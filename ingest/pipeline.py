@@ -15,12 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from passage.errors import LoadError, NotFoundError
-from passage.models import Chunk, Document, DocumentRecord
+from passage.errors import LoadError
+from passage.models import Chunk, Document, DocumentRecord, Section
 
 from .chunking import Chunker
 from .loaders import SUPPORTED, load_document
 from .sections import split_sections
+from .store import Store
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
@@ -61,6 +62,7 @@ class IngestReport:
 @dataclass
 class _Plan:
     doc: Document
+    sections: list[Section]
     chunks: list[Chunk]
     old: DocumentRecord | None
     to_embed: list[Chunk] = field(default_factory=list)
@@ -84,27 +86,10 @@ class Ingestor:
         plans, outcomes = self._plan(files, records, existing)
         outcomes += self._apply(plans, existing, progress)
         removed = self._prune(paths, records) if prune else ()
-        self.sweep()
+        sweep(self.store)
         order = {str(f): i for i, f in enumerate(files)}
         outcomes.sort(key=lambda o: order.get(o.path, 0))
         return IngestReport(tuple(outcomes), removed, skipped, time.perf_counter() - began)
-
-    def remove(self, source: str) -> DocumentRecord:
-        record = next((r for r in self.store.records() if r.source == source), None)
-        if record is None:
-            known = ", ".join(r.source for r in self.store.records()) or "none"
-            raise NotFoundError(f"no document {source!r}; indexed: {known}")
-        self.store.delete_record(source)
-        self.store.delete(record.chunk_ids)
-        self.sweep()
-        return record
-
-    def sweep(self) -> int:
-        """Delete chunks that no manifest record names (left by an interrupted run)."""
-        named = {cid for r in self.store.records() for cid in r.chunk_ids}
-        orphans = self.store.chunk_ids() - named
-        self.store.delete(orphans)
-        return len(orphans)
 
     def _plan(self, files, records, existing) -> tuple[list[_Plan], list[FileOutcome]]:
         plans, outcomes, seen = [], [], {}
@@ -120,8 +105,9 @@ class Ingestor:
             if _unchanged(old, doc, self.chunker.signature, existing):
                 outcomes.append(FileOutcome(str(path), doc.source, "unchanged", len(old.chunk_ids)))
                 continue
-            chunks = self.chunker.chunk(doc, split_sections(doc))
-            plans.append(_Plan(doc, chunks, old, [c for c in chunks if c.id not in existing]))
+            sections = split_sections(doc)
+            chunks = self.chunker.chunk(doc, sections)
+            plans.append(_Plan(doc, sections, chunks, old, [c for c in chunks if c.id not in existing]))
         return plans, outcomes
 
     def _apply(self, plans: list[_Plan], existing: set[str], progress: Progress | None) -> list[FileOutcome]:
@@ -129,7 +115,7 @@ class Ingestor:
         outcomes = []
         for plan in plans:
             self.store.upsert(plan.to_embed, [vectors[c.id] for c in plan.to_embed])
-            self.store.put_record(_record(plan.doc, plan.chunks, self.chunker.signature))
+            self.store.put_record(_record(plan.doc, plan.sections, plan.chunks, self.chunker.signature))
             if plan.old:
                 self.store.delete(set(plan.old.chunk_ids) - {c.id for c in plan.chunks})
             status = "replaced" if plan.old else "new"
@@ -157,8 +143,22 @@ class Ingestor:
             if not Path(r.path).exists() and any(Path(r.path).resolve().is_relative_to(f) for f in folders)
         ]
         for source in gone:
-            self.remove(source)
+            drop(self.store, records[source])
         return tuple(gone)
+
+
+def drop(store: Store, record: DocumentRecord) -> None:
+    """Remove a document: its record first, so its chunks are orphans a sweep would take anyway."""
+    store.delete_record(record.source)
+    store.delete(record.chunk_ids)
+
+
+def sweep(store: Store) -> int:
+    """Delete chunks that no manifest record names (left by an interrupted run)."""
+    named = {cid for r in store.records() for cid in r.chunk_ids}
+    orphans = store.chunk_ids() - named
+    store.delete(orphans)
+    return len(orphans)
 
 
 def expand(paths: Sequence[Path]) -> tuple[list[Path], tuple[str, ...]]:
@@ -195,10 +195,10 @@ def _unchanged(old, doc: Document, signature: str, existing: set[str]) -> bool:
     )
 
 
-def _record(doc: Document, chunks: list[Chunk], signature: str) -> DocumentRecord:
+def _record(doc: Document, sections: list[Section], chunks: list[Chunk], signature: str) -> DocumentRecord:
     return DocumentRecord(
         source=doc.source, title=doc.title, path=doc.path, kind=doc.kind, content_hash=doc.content_hash,
         chunk_ids=tuple(c.id for c in chunks), sections=len({c.section for c in chunks}),
         added_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), chunking=signature,
-        metadata=dict(doc.metadata),
+        metadata=dict(doc.metadata), spans=tuple(s.span for s in sections),
     )

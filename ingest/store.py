@@ -11,10 +11,11 @@ from typing import Iterable, Protocol, Sequence
 from urllib.parse import urlparse
 
 from passage.errors import StoreError, one_line
-from passage.models import Chunk, DocumentRecord, Passage
+from passage.models import Chunk, DocumentRecord, Passage, SectionSpan
 from passage.settings import Settings
 
 _RECORDS_SUFFIX = "-documents"
+_BODY_FIELDS = ("chunk_ids", "metadata", "spans")  # kept in the record's JSON body, not its metadata
 
 
 class Store(Protocol):
@@ -26,6 +27,7 @@ class Store(Protocol):
     def query(self, vector: Sequence[float], k: int, source: str | None = None) -> list[Passage]: ...
     def put_record(self, record: DocumentRecord) -> None: ...
     def delete_record(self, source: str) -> None: ...
+    def record(self, source: str) -> DocumentRecord | None: ...
     def records(self) -> list[DocumentRecord]: ...
 
 
@@ -109,12 +111,18 @@ class ChromaStore:
         return [Passage(_chunk(i, d, m), 1.0 - dist) for i, d, m, dist in rows]
 
     def put_record(self, record: DocumentRecord) -> None:
-        meta = {k: v for k, v in record.__dict__.items() if k not in ("chunk_ids", "metadata")}
-        body = json.dumps({"chunk_ids": list(record.chunk_ids), "metadata": dict(record.metadata)})
+        meta = {k: v for k, v in record.__dict__.items() if k not in _BODY_FIELDS}
+        body = json.dumps({"chunk_ids": list(record.chunk_ids), "metadata": dict(record.metadata),
+                           "spans": [[s.label, s.start, s.end] for s in record.spans]})
         self._records.upsert(ids=[record.source], embeddings=[[1.0]], documents=[body], metadatas=[meta])
 
     def delete_record(self, source: str) -> None:
         self._records.delete(ids=[source])
+
+    def record(self, source: str) -> DocumentRecord | None:
+        """The record of document `source`, None when there is none."""
+        got = self._records.get(ids=[source], include=["documents", "metadatas"])
+        return _record(got["documents"][0], got["metadatas"][0]) if got["ids"] else None
 
     def records(self) -> list[DocumentRecord]:
         got = self._records.get(include=["documents", "metadatas"])
@@ -139,4 +147,5 @@ def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
 
 def _record(body: str, meta: dict) -> DocumentRecord:
     data = json.loads(body)
-    return DocumentRecord(chunk_ids=tuple(data["chunk_ids"]), metadata=data.get("metadata", {}), **meta)
+    spans = tuple(SectionSpan(label, int(start), int(end)) for label, start, end in data.get("spans", ()))
+    return DocumentRecord(chunk_ids=tuple(data["chunk_ids"]), metadata=data.get("metadata", {}), spans=spans, **meta)

@@ -1,6 +1,6 @@
 """passage: answers with cited sections over a small document library.
 
-The shared pieces live here: settings, domain errors, value objects and the CLI.
+The ground every other package stands on: settings, domain errors and value objects.
 `ingest/` loads, sections, chunks and embeds; `rag/` retrieves, answers, cites and
-evaluates; `ui/` presents.
+evaluates; `app/` (the CLI and the wiring) and `ui/` (the web page) are the edges.
 """

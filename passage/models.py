@@ -1,8 +1,8 @@
 """Value objects that cross module boundaries.
 
 A loader turns a file into a `Document`; sectioning gives `Section`s; chunking gives
-`Chunk`s; retrieval returns `Passage`s; answering returns an `Answer` whose `Citation`s
-point back at passages.
+`Chunk`s; retrieval returns a `Retrieval` of `Passage`s; answering returns an `Answer` whose
+`Citation`s point back at passages.
 """
 from __future__ import annotations
 
@@ -68,6 +68,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class SectionSpan:
+    """Where the section labelled `label` (its heading path) lies in its document: `text[start:end]`."""
+
+    label: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Section:
     """The content under one heading path, `text[start:end]` of its document."""
 
@@ -79,6 +88,10 @@ class Section:
     @property
     def label(self) -> str:
         return " > ".join(self.path)
+
+    @property
+    def span(self) -> SectionSpan:
+        return SectionSpan(self.label, self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,8 @@ def section_label(title: str, section: str) -> str:
 
 @dataclass(frozen=True)
 class DocumentRecord:
-    """What the index knows of one ingested document (its manifest entry)."""
+    """What the index knows of one ingested document (its manifest entry); records written
+    before section spans were kept have none."""
 
     source: str
     title: str
@@ -128,6 +142,7 @@ class DocumentRecord:
     added_at: str
     chunking: str
     metadata: Mapping[str, str] = field(default_factory=dict)
+    spans: tuple[SectionSpan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,17 @@ class Passage:
 
     chunk: Chunk
     score: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for one query: the k passages shown, the wider ranked pool they were cut from,
+    and the query's vector (None when no dense search ran)."""
+
+    query: str
+    passages: tuple[Passage, ...]
+    pool: tuple[Passage, ...] = ()  # fused, de-duplicated ranking, at least as long as `passages`
+    vector: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

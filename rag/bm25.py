@@ -17,17 +17,18 @@ import numpy as np
 from passage.models import Chunk, content_hash
 
 
-def _stemmer():
+def stemmer():
+    """The English Snowball stemmer BM25 and the extractive answerer tokenize with."""
     import Stemmer
 
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: Sequence[str], stemmer) -> list[list[str]]:
+def tokenize(texts: Sequence[str], snowball) -> list[list[str]]:
     """`tokenize(["The escapes"], s) == [["escap"]]`: lower-cased, stop words out, stemmed."""
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=snowball, return_ids=False, show_progress=False)
 
 
 def fingerprint(chunk_ids: set[str]) -> str:
@@ -37,20 +38,20 @@ def fingerprint(chunk_ids: set[str]) -> str:
 class Bm25Index:
     """Usage: `Bm25Index.build(chunks).search("question", k=5)` -> [(chunk_id, score), ...]."""
 
-    def __init__(self, model, ids: list[str], stemmer=None):
+    def __init__(self, model, ids: list[str], snowball=None):
         self._model = model
         self.ids = ids
-        self._stemmer = stemmer or _stemmer()
+        self._stemmer = snowball or stemmer()
 
     @classmethod
     def build(cls, chunks: Sequence[Chunk]) -> "Bm25Index":
         import bm25s
 
-        stemmer = _stemmer()
+        english = stemmer()
         model = bm25s.BM25()
         if chunks:
-            model.index(tokenize([c.embed_text for c in chunks], stemmer), show_progress=False)
-        return cls(model, [c.id for c in chunks], stemmer)
+            model.index(tokenize([c.embed_text for c in chunks], english), show_progress=False)
+        return cls(model, [c.id for c in chunks], english)
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         if not self.ids:

@@ -9,15 +9,15 @@ said. A chosen sentence keeps the one after it when that one continues it with a
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
-from passage.models import Answer, Passage
+from passage.models import Answer, Passage, Retrieval
 from ingest.sentences import sentence_spans
 
-from .answer import abstention, cite
-from .bm25 import _stemmer, tokenize
+from .bm25 import stemmer, tokenize
+from .citations import abstention, cite
 
 SIMILARITY_WEIGHT = 0.7
 LEXICAL_WEIGHT = 0.3
@@ -28,7 +28,7 @@ _CONTINUES = re.compile(r"(She|He|They|It|This|These|Her|His|Their|Its)\b")
 
 
 class ExtractiveAnswerer:
-    """Usage: `ExtractiveAnswerer(embedder).answer(question, query, passages)`."""
+    """Usage: `ExtractiveAnswerer(embedder).answer(question, retriever.search(query))`."""
 
     name = "extractive"
 
@@ -37,20 +37,30 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.abstain_below = abstain_below
         self.max_chars = max_chars
-        self._stemmer = _stemmer()
+        self._stemmer = stemmer()
         self._cache: dict[str, np.ndarray] = {}
 
-    def answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:
+    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+        """Quotes from `retrieval.passages`; the query's vector is `retrieval.vector` when retrieval embedded it."""
+        query, passages = retrieval.query, retrieval.passages
         candidates = [(text, p) for p in passages for text in _sentences(p.chunk.text)]
         if not candidates:
             return abstention(question, passages, self.name)
-        vectors = self._vectors([query] + [text for text, _ in candidates])
-        scores = self.score(query, vectors[0], [text for text, _ in candidates], vectors[1:])
+        texts = [text for text, _ in candidates]
+        query_vec = self._vectors([query])[0] if retrieval.vector is None else np.asarray(retrieval.vector, dtype=np.float32)
+        vectors = self._vectors(texts)
+        scores = self.score(query, query_vec, texts, vectors)
         order = list(np.argsort(-scores, kind="stable"))
         if scores[order[0]] < self.abstain_below:
             return abstention(question, passages, self.name)
-        chosen = self._choose(order, scores, vectors[1:], [t for t, _ in candidates])
+        chosen = self._choose(order, scores, vectors, texts)
         return cite(question, [candidates[i] for i in self._continue(chosen, candidates)], passages, self.name)
+
+    def stream(self, question: str, retrieval: Retrieval) -> Iterator[str | Answer]:
+        """The whole answer text as one piece, then the answer."""
+        answer = self.answer(question, retrieval)
+        yield answer.text
+        yield answer
 
     def relevance(self, query: str, sentences: Sequence[str]) -> np.ndarray:
         """Scores of sentences for a query on the answerer's scale (0..1)."""

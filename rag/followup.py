@@ -20,6 +20,13 @@ _LEADING = {"what", "who", "whom", "when", "where", "why", "how", "which", "tell
 _STOP = _LEADING | {"me", "about", "of", "to", "for", "on", "with", "say", "says", "said", "more", "please"}
 
 
+class RuleRewriter:
+    """The offline `QueryRewriter`: `RuleRewriter().rewrite("How old was she?", ["Tell me about Yeonmi Park."])`."""
+
+    def rewrite(self, question: str, history: Sequence[str]) -> str:
+        return rewrite(question, history)
+
+
 def rewrite(question: str, history: Sequence[str]) -> str:
     """The question plus the content words of the last earlier turn (and the latest names before it)."""
     if not history or not needs_context(question):

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from passage.errors import EmptyIndexError, InputError
-from passage.models import Passage
+from passage.models import Passage, Retrieval
 
 from .bm25 import Bm25Index, fingerprint, load_or_build
 
@@ -19,7 +19,7 @@ _RECHECK_S = 1.0
 
 
 class Retriever:
-    """Usage: `Retriever(store, embedder, cache_dir).retrieve("question", k=5)`."""
+    """Usage: `Retriever(store, embedder, cache_dir).search("question", k=5).passages`."""
 
     def __init__(self, store, embedder, cache_dir: Path, candidates: int = 20, rrf_k: int = 60):
         self.store = store
@@ -42,29 +42,33 @@ class Retriever:
         self._checked = time.monotonic()
         return self._bm25
 
-    def retrieve(self, query: str, k: int = 5, mode: str = "hybrid", source: str | None = None) -> list[Passage]:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", source: str | None = None) -> Retrieval:
+        """The top k passages, the pool they were cut from, and the query's vector (embedded once)."""
         if mode not in MODES:
             raise InputError(f"unknown retrieval mode {mode!r}; choose one of: {', '.join(MODES)}")
         if self.store.count() == 0:
             raise EmptyIndexError()
         allowed = self._allowed(source)
-        pool = max(self.candidates, k * 2)
-        dense = self._dense(query, pool, source) if mode != "bm25" else []
-        sparse = self._sparse(query, pool, allowed) if mode != "dense" else []
+        n = max(self.candidates, k * 2)
+        vector = tuple(self.embedder.embed([query])[0])  # bm25 mode too: answerers score sentences with it
+        dense = self.store.query(vector, n, source) if mode != "bm25" else []
+        sparse = self._sparse(query, n, allowed) if mode != "dense" else []
         ranked = dense if mode == "dense" else sparse if mode == "bm25" else self._fuse(dense, sparse)
-        return dedupe(ranked)[:k]
+        pool = tuple(dedupe(ranked)[:n])
+        return Retrieval(query, pool[:k], pool, vector)
+
+    def retrieve(self, query: str, k: int = 5, mode: str = "hybrid", source: str | None = None) -> list[Passage]:
+        """Only the top k passages of `search`."""
+        return list(self.search(query, k, mode, source).passages)
 
     def _allowed(self, source: str | None) -> set[str] | None:
         if source is None:
             return None
-        records = self.store.records()
-        match = next((r for r in records if r.source == source), None)
+        match = self.store.record(source)
         if match is None:
-            raise InputError(f"no document {source!r}; choose one of: {', '.join(r.source for r in records)}")
+            known = ", ".join(r.source for r in self.store.records())
+            raise InputError(f"no document {source!r}; choose one of: {known}")
         return set(match.chunk_ids)
-
-    def _dense(self, query: str, n: int, source: str | None) -> list[Passage]:
-        return self.store.query(self.embedder.embed([query])[0], n, source)
 
     def _sparse(self, query: str, n: int, allowed: set[str] | None) -> list[Passage]:
         hits = self.bm25().search(query, n, allowed)

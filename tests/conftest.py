@@ -1,17 +1,30 @@
 """Shared fixtures: the real embedding model, and the bundled corpus ingested once per session
-into a temporary data dir. Every data dir points at a temporary folder."""
+into a temporary data dir. Every data dir points at a temporary folder.
+
+Also the fakes unit tests use in place of a language model or of the embedding model: chat
+models that fail, or echo a passage, and embedders whose vectors are predictable or counted.
+"""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
+from app.runtime import quiet_libraries
 from passage.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+
+quiet_libraries()  # what the CLI and the web page do first: no hub, no progress bars
 
 
 @pytest.fixture(autouse=True)
@@ -25,9 +38,9 @@ def _isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from ingest.embedding import MiniLMEmbedder
+    from app.wiring import load_embedder
 
-    return MiniLMEmbedder.load()
+    return load_embedder()
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +56,7 @@ def corpus_files(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def ingested_dir(tmp_path_factory, embedder, corpus_files) -> Path:
     """A data dir holding the whole bundled corpus, ingested once; copy it before changing it."""
-    from rag.assistant import build_ingestor
+    from app.wiring import build_ingestor
 
     data_dir = tmp_path_factory.mktemp("ingested")
     report = build_ingestor(Settings(data_dir=data_dir), embedder).ingest([corpus_files])
@@ -54,7 +67,7 @@ def ingested_dir(tmp_path_factory, embedder, corpus_files) -> Path:
 @pytest.fixture(scope="session")
 def assistant(ingested_dir, embedder):
     """The real assistant over the ingested corpus (read-only use)."""
-    from rag.assistant import build_assistant
+    from app.wiring import build_assistant
 
     return build_assistant(Settings(data_dir=ingested_dir), embedder)
 
@@ -96,3 +109,81 @@ def store_settings(request, tmp_path) -> Settings:
         return Settings(data_dir=tmp_path / "data")
     url = request.getfixturevalue("chroma_url")
     return Settings(data_dir=tmp_path / "data", chroma_url=url, collection=f"test-{uuid.uuid4().hex[:12]}")
+
+
+# --- fakes ------------------------------------------------------------------------------------
+
+class WordsEmbedder:
+    """Bag-of-words vectors: texts that share words are similar, others orthogonal."""
+
+    name = "words"
+    max_tokens = 256
+
+    def embed(self, texts):
+        vectors = []
+        for text in texts:
+            v = np.zeros(1024)
+            for word in re.findall(r"\w+", text.lower()):
+                v[zlib.crc32(word.encode()) % 1024] += 1
+            norm = np.linalg.norm(v)
+            vectors.append((v / norm if norm else v).tolist())
+        return vectors
+
+    def count_tokens(self, texts):
+        return [len(t.split()) for t in texts]
+
+    def truncate(self, text, tokens):
+        return " ".join(text.split()[:tokens])
+
+
+class CountingEmbedder:
+    """A real embedder that counts how often each text was embedded."""
+
+    def __init__(self, embedder):
+        self.embedder = embedder
+        self.name, self.max_tokens = embedder.name, embedder.max_tokens
+        self.counts: dict[str, int] = {}
+
+    def embed(self, texts):
+        for text in texts:
+            self.counts[text] = self.counts.get(text, 0) + 1
+        return self.embedder.embed(texts)
+
+    def count_tokens(self, texts):
+        return self.embedder.count_tokens(texts)
+
+    def truncate(self, text, tokens):
+        return self.embedder.truncate(text, tokens)
+
+
+class BrokenChatModel(BaseChatModel):
+    """A chat model whose every call raises `error`."""
+
+    error: Exception
+
+    @property
+    def _llm_type(self) -> str:
+        return "broken"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        raise self.error
+
+
+class EchoChatModel(BaseChatModel):
+    """A chat model that answers with the first sentence of passage [1] of its prompt, cited: "It is so. [1]".
+
+    A reply a faithful model could give, so the LLM answerer's check keeps it.
+    """
+
+    @property
+    def _llm_type(self) -> str:
+        return "echo"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        from ingest.sentences import sentence_spans
+
+        block = re.search(r"<passages>\n\[1\] [^\n]*\n(.*?)(?:\n\[2\] |\n</passages>)", messages[-1].text, re.S)
+        text = block.group(1) if block else ""
+        first = next((text[a:b] for a, b in sentence_spans(text)), "")
+        reply = f"{first} [1]" if first else "The passages do not answer this question."
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from passage.cli import app
+from app.cli import app
 from passage.errors import InputError
-from rag.evaluation import AGGREGATES, load_run, load_testset, run_eval, summarize, write_run
+from rag.evaluation import AGGREGATES, evaluate, load_run, load_testset, run_eval
 
 ROOT = Path(__file__).resolve().parent.parent
 PICKED = ("q002", "q018", "q019", "q020", "q071", "q072")  # q019 is a follow-up; q071, q072 are unanswerable
@@ -28,9 +28,7 @@ def small_testset(tmp_path) -> Path:
 def test_eval_writes_results_summary_and_report(assistant, small_testset, tmp_path):
     items = load_testset(small_testset)
     seen = []
-    run = run_eval(assistant, items, progress=lambda done, total: seen.append((done, total)))
-    summary = summarize(run)
-    folder = write_run(tmp_path / "run", run, summary)
+    run, summary, folder = evaluate(assistant, items, tmp_path / "run", lambda done, total: seen.append((done, total)))
 
     assert seen[-1] == (6, 6)
     assert (summary.items, summary.answerable, summary.unanswerable) == (6, 4, 2)

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from passage.errors import InputError
-from rag.answer import ABSTAIN_TEXT, markers
+from rag.citations import ABSTAIN_TEXT, markers
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from ingest.store import open_store
-from rag.assistant import build_assistant, build_ingestor
+from app.wiring import build_ingestor, build_library, build_services
 
 pytestmark = pytest.mark.slow
 
@@ -59,17 +59,17 @@ def test_remove_and_prune(store_settings, embedder, tmp_path):
     docs = tmp_path / "docs"
     _write(docs, "alpha.md", ALPHA)
     beta = _write(docs, "beta.txt", BETA)
-    ingestor = build_ingestor(store_settings, embedder)
-    ingestor.ingest([docs])
-    removed = ingestor.remove("alpha")
+    library = build_library(store_settings, lambda: embedder)
+    library.add([docs])
+    removed = library.remove("alpha")
     assert removed.source == "alpha"
-    assert {c.source for c in ingestor.store.chunks()} == {"beta"}
+    assert {c.source for c in library.store.chunks()} == {"beta"}
     beta.unlink()
-    report = ingestor.ingest([docs], prune=True)
+    report = library.add([docs], prune=True)
     assert [(o.source, o.status) for o in report.outcomes] == [("alpha", "new")]
     assert report.removed == ("beta",)
-    assert [r.source for r in ingestor.store.records()] == ["alpha"]
-    assert {c.source for c in ingestor.store.chunks()} == {"alpha"}
+    assert [r.source for r in library.records()] == ["alpha"]
+    assert {c.source for c in library.store.chunks()} == {"alpha"}
 
 
 def test_bad_files_fail_alone_and_leave_the_index_as_it_was(store_settings, embedder, tmp_path):
@@ -102,8 +102,8 @@ def test_retrieval_modes_and_source_filter(store_settings, embedder, tmp_path):
     docs = tmp_path / "docs"
     _write(docs, "alpha.md", ALPHA)
     _write(docs, "beta.txt", BETA)
-    assistant = build_assistant(store_settings, embedder)
-    assistant.add([docs])
+    assistant, library = build_services(store_settings, embedder)
+    library.add([docs])
     for mode in ("hybrid", "dense", "bm25"):
         top = assistant.retriever.retrieve("When do people cross the frozen river?", 2, mode)
         assert top[0].chunk.source == "alpha", mode

@@ -7,7 +7,6 @@ import logging
 import re
 import sys
 import threading
-import zlib
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -16,51 +15,26 @@ import pytest
 from langchain_core.language_models import BaseChatModel, FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from app.render import answer_json
 from passage.errors import ConfigError
-from passage.models import Answer, Chunk, Passage
-from passage.render import answer_json
+from passage.models import Answer, Chunk, Passage, Retrieval
 from passage.settings import Settings
+from rag.answering import Answering
 from rag.assistant import Assistant
 from rag.extractive import ExtractiveAnswerer
-from rag.llm import LLMAnswerer, build_llm_answerer, make_chat_model
+from rag.followup import RuleRewriter
+from rag.llm import LLMAnswerer, LLMRewriter, build_llm_answerer, make_chat_model
 from rag.llm.backends import CompatibleChatOpenAI, failure_reason
 from rag.llm.prompts import ANSWER_PROMPT, NO_ANSWER, answer_messages, fit_passages
 from rag.llm.verify import Claim, Verifier, parse
+from tests.conftest import BrokenChatModel, WordsEmbedder
 
 SECRET = "sk-test-5ecret-do-not-show"
 
 
-class WordsEmbedder:
-    """Bag-of-words vectors: texts that share words are similar, others orthogonal."""
-
-    name = "words"
-    max_tokens = 256
-
-    def embed(self, texts):
-        vectors = []
-        for text in texts:
-            v = np.zeros(1024)
-            for word in re.findall(r"\w+", text.lower()):
-                v[zlib.crc32(word.encode()) % 1024] += 1
-            norm = np.linalg.norm(v)
-            vectors.append((v / norm if norm else v).tolist())
-        return vectors
-
-    def count_tokens(self, texts):
-        return [len(t.split()) for t in texts]
-
-
-class BrokenChatModel(BaseChatModel):
-    """A chat model whose every call raises `error`."""
-
-    error: Exception
-
-    @property
-    def _llm_type(self) -> str:
-        return "broken"
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-        raise self.error
+def found(query: str, passages) -> Retrieval:
+    """What retrieval would hand the answerer: these passages, no query vector."""
+    return Retrieval(query, tuple(passages), tuple(passages))
 
 
 def passage(n: int, source: str, title: str, section: str, text: str) -> Passage:
@@ -92,7 +66,7 @@ def llm(extractive, replies, **settings) -> LLMAnswerer:
 
 
 def run(answerer: LLMAnswerer, question: str = QUESTION, passages=PASSAGES) -> tuple[list[str], Answer]:
-    *pieces, final = answerer.stream(question, question, passages)
+    *pieces, final = answerer.stream(question, found(question, passages))
     assert all(isinstance(p, str) for p in pieces) and isinstance(final, Answer)
     return pieces, final
 
@@ -196,7 +170,7 @@ def test_reply_with_no_citations_falls_back_to_the_extractive_answer(extractive)
     pieces, answer = run(llm(extractive, ["Yeonmi Park escaped at the age of 13."]))
     assert answer.answerer == "extractive"
     assert answer.notice == "the LLM's answer is not supported by the passages; showing the extractive answer"
-    assert answer.text == extractive.answer(QUESTION, QUESTION, PASSAGES).text
+    assert answer.text == extractive.answer(QUESTION, found(QUESTION, PASSAGES)).text
     assert pieces[-1] == "\n\n" + answer.text  # shown after the LLM's own tokens
 
 
@@ -242,7 +216,7 @@ def test_streaming_yields_the_reply_in_pieces_then_the_answer(extractive):
 
 
 def test_answer_is_the_last_item_of_the_stream(extractive):
-    answer = llm(extractive, ["Jo now lives in South Korea [2]."]).answer("Where does Jo live?", "Where does Jo live?", PASSAGES)
+    answer = llm(extractive, ["Jo now lives in South Korea [2]."]).answer("Where does Jo live?", found("Where does Jo live?", PASSAGES))
     assert answer.text == "Jo now lives in South Korea. [2]" and answer.citations[0].passage.chunk.id == "c2"
 
 
@@ -355,7 +329,7 @@ def refusing_server():
 def test_a_wrong_key_falls_back_and_the_key_is_never_shown_or_logged(extractive, refusing_server, caplog):
     caplog.set_level(logging.DEBUG)  # every logger, the HTTP clients' included
     settings = Settings(llm_base_url=refusing_server, llm_api_key=SECRET)
-    answerer = build_llm_answerer(settings, None, extractive)
+    answerer = build_llm_answerer(settings, extractive)
     pieces, answer = run(answerer)
     assert answer.notice == f"LLM unavailable ({refusing_server} refused the API key); showing the extractive answer"
     shown = json.dumps(answer_json(answer)) + "".join(pieces) + caplog.text + repr(answerer.model) + repr(settings)
@@ -366,21 +340,25 @@ def test_a_wrong_key_falls_back_and_the_key_is_never_shown_or_logged(extractive,
 # --- the assistant delegates to the answerer ----------------------------------------------
 
 class FixedRetriever:
-    """Returns the same passages for any query and remembers the queries."""
+    """Finds the same passages for any query and remembers the queries."""
 
     def __init__(self, passages):
         self.passages, self.queries = passages, []
 
-    def retrieve(self, query, k=5, mode="hybrid", source=None):
+    def search(self, query, k=5, mode="hybrid", source=None):
         self.queries.append(query)
-        return list(self.passages)[:k]
+        return found(query, list(self.passages)[:k])
 
 
 def assistant_with(extractive, replies, **settings) -> Assistant:
+    """The answerers wired as app.wiring wires them, over a fake model and fixed passages."""
     settings = Settings(**settings)
-    llm_answerer = LLMAnswerer(GenericFakeChatModel(messages=iter(replies)), extractive, settings)
-    return Assistant(settings, None, extractive.embedder, FixedRetriever(PASSAGES), None,
-                     {"extractive": extractive, "llm": llm_answerer})
+    model = GenericFakeChatModel(messages=iter(replies))
+    rewriter = LLMRewriter(model, settings) if settings.llm_condense else RuleRewriter()
+    return Assistant(settings, FixedRetriever(PASSAGES), {
+        "extractive": lambda: Answering(extractive, RuleRewriter()),
+        "llm": lambda: Answering(LLMAnswerer(model, extractive, settings), rewriter),
+    })
 
 
 def test_assistant_streams_the_llm_tokens_then_a_timed_answer(extractive):
@@ -416,16 +394,15 @@ def test_follow_ups_are_rewritten_by_rule_when_condensing_is_off(extractive):
 
 
 def test_condensing_falls_back_to_the_rule_when_the_model_fails(extractive):
-    settings = Settings(llm_condense=True)
-    answerer = LLMAnswerer(BrokenChatModel(error=ConnectionError("down")), extractive, settings)
-    assert answerer.condense("How old was she?", ["Tell me about Yeonmi Park."]) == "How old was she? Yeonmi Park"
+    rewriter = LLMRewriter(BrokenChatModel(error=ConnectionError("down")), Settings(llm_condense=True))
+    assert rewriter.rewrite("How old was she?", ["Tell me about Yeonmi Park."]) == "How old was she? Yeonmi Park"
 
 
 def test_answer_asks_without_streaming_and_stream_streams(extractive):
     reply = "Yeonmi Park escaped at the age of 13 [1]."
     broken_stream = FakeListChatModel(responses=[reply, reply], error_on_chunk_number=0)
     answerer = llm(extractive, broken_stream)
-    assert answerer.answer(QUESTION, QUESTION, PASSAGES).answerer == "llm"
+    assert answerer.answer(QUESTION, found(QUESTION, PASSAGES)).answerer == "llm"
     assert run(answerer)[1].answerer == "extractive"
 
 

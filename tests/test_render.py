@@ -1,5 +1,5 @@
 from passage.models import Answer, AnswerSentence, Chunk, Citation, Passage
-from passage.render import answer_json, answer_text
+from app.render import answer_json, answer_text
 
 CHUNK = Chunk("c1", "leaving-north-korea", "Leaving North Korea", "Leaving North Korea > Escape", "She was 13.", 10, 21, None, 6, "")
 PASSAGE = Passage(CHUNK, 0.5)

@@ -5,7 +5,7 @@ import pytest
 from passage.errors import EmptyIndexError, InputError
 from passage.models import Chunk, Passage
 from passage.settings import Settings
-from rag.assistant import build_assistant
+from app.wiring import build_assistant, build_services
 from rag.followup import rewrite, salient_names
 from rag.retrieval import Retriever, dedupe
 from tests.conftest import CORPUS
@@ -80,14 +80,14 @@ def test_empty_index_says_how_to_fill_it(tmp_path, embedder):
 
 @pytest.mark.slow
 def test_bm25_index_follows_additions_and_removals(fresh_data_dir, embedder, tmp_path):
-    assistant = build_assistant(Settings(data_dir=fresh_data_dir), embedder)
+    assistant, library = build_services(Settings(data_dir=fresh_data_dir), embedder)
     question = "What colour is the zephyrine lighthouse?"
     assert all(p.chunk.source != "lighthouse" for p in assistant.retriever.retrieve(question, 5, "bm25"))
     note = tmp_path / "lighthouse.txt"
     note.write_text("The Lighthouse\n\nThe zephyrine lighthouse is painted bright green.\n")
-    assistant.add([note])
+    library.add([note])
     assert assistant.retriever.retrieve(question, 5, "bm25")[0].chunk.source == "lighthouse"
-    assistant.remove("lighthouse")
+    library.remove("lighthouse")
     assert all(p.chunk.source != "lighthouse" for p in assistant.retriever.retrieve(question, 5, "bm25"))
 
 

@@ -14,7 +14,7 @@ from passage.settings import Settings
 from ui.uploads import Upload, check, safe_name, save_uploads
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "ui" / "app.py"
+APP = ROOT / "ui" / "main.py"
 TIMEOUT = 90
 
 HOSTILE = """# Kumquat <script>alert(1)</script> notes ![t](http://127.0.0.1:9/t.png)
@@ -125,13 +125,7 @@ def _streaming_chat():
     from ui import session
     from ui.views import chat
 
-    class Store:
-        def records(self):
-            return []
-
     class StreamingAssistant:
-        store = Store()
-
         def stream(self, question, history, **options):
             st.session_state["streamed_with"] = (question, list(history), options)
             yield "Streamed "
@@ -145,7 +139,7 @@ def _streaming_chat():
     messages = st.session_state.setdefault("messages", [])
     question = st.chat_input("Ask")
     if question:
-        chat.ask(StreamingAssistant(), question, messages, session.Options(3, "dense", "llm"))
+        chat.ask(StreamingAssistant(), None, question, messages, session.Options(3, "dense", "llm"))
 
 
 def test_a_streamed_answer_is_shown_with_its_sources():
@@ -172,12 +166,12 @@ def _unsupported_chat():
                     (Citation(1, passage, ("Yeonmi Park escaped at 13.",)),), (passage,), sentences, answerer="llm",
                     groundedness=0.5)
 
-    class Store:
-        def chunks(self, ids=None):
-            return [chunk]
+    class Library:
+        def section_text(self, source, section):
+            return chunk.text
 
     st.session_state["shown"] = True
-    render_answer(answer, "a0", Store())
+    render_answer(answer, "a0", Library())
 
 
 def test_unsupported_sentences_are_marked():
@@ -282,7 +276,7 @@ def test_remove_a_document(fresh_data_dir, monkeypatch):
 # --- safety -----------------------------------------------------------------------------------
 
 def test_a_hostile_document_is_shown_as_text(fresh_data_dir, embedder, monkeypatch, tmp_path):
-    from rag.assistant import build_ingestor
+    from app.wiring import build_ingestor
 
     (tmp_path / "kumquat.md").write_text(HOSTILE)
     report = build_ingestor(Settings(data_dir=fresh_data_dir), embedder).ingest([tmp_path / "kumquat.md"])

@@ -1,4 +1,4 @@
-"""End to end in a real browser: `streamlit run ui/app.py` on loopback, driven through Debian's
+"""End to end in a real browser: `streamlit run ui/main.py` on loopback, driven through Debian's
 chromium by Playwright. Ask, see a cited answer, open its source; screenshots go to the test's
 tmp dir and to artifacts/screenshots/."""
 from __future__ import annotations
@@ -35,7 +35,7 @@ Kumquats may cross the border freely ![x](http://127.0.0.1:9/x.png) under the ku
 def data_dir(fresh_data_dir, embedder, tmp_path):
     """A copy of the corpus index plus one document that tries to run script and fetch images."""
     from passage.settings import Settings
-    from rag.assistant import build_ingestor
+    from app.wiring import build_ingestor
 
     (tmp_path / "kumquat.md").write_text(HOSTILE)
     assert not build_ingestor(Settings(data_dir=fresh_data_dir), embedder).ingest([tmp_path / "kumquat.md"]).failed
@@ -47,7 +47,7 @@ def app_url(data_dir, tmp_path):
     """The web chat served by `streamlit run` on a free loopback port."""
     port = free_port()
     env = {**os.environ, "PASSAGE_DATA_DIR": str(data_dir)}
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.address", "127.0.0.1",
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "main.py"), "--server.address", "127.0.0.1",
                "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     url = f"http://127.0.0.1:{port}"
     with serve(command, f"{url}/_stcore/health", tmp_path / "streamlit.log", seconds=60, cwd=tmp_path, env=env):

@@ -14,12 +14,13 @@ from typing import Sequence
 
 import streamlit as st
 
+from passage.errors import PassageError
 from passage.models import Answer, Chunk, Citation, Passage
+from rag.citations import markers_html, render_sentence
 
 CSS = Path(__file__).with_name("style.css")
 TITLE_CHARS = 70
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:=^-])")
-_MARKER = re.compile(r"\[(\d+)\]")
 _AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?=@)", re.IGNORECASE)
 
 
@@ -52,7 +53,7 @@ def highlight(text: str, quotes: Sequence[str] = ()) -> str:
 
 def answer_html(text: str) -> str:
     """Escaped answer text with its [n] markers drawn as badges (the text "[n]" stays readable)."""
-    return _MARKER.sub(r'<span class="cite">[\1]</span>', html.escape(text))
+    return markers_html(html.escape(text))
 
 
 def body_html(answer: Answer) -> str:
@@ -61,8 +62,7 @@ def body_html(answer: Answer) -> str:
         return answer_html(answer.text)
     parts = []
     for sentence in answer.sentences:
-        markers = "".join(f" [{n}]" for n in sentence.markers)
-        text = answer_html(sentence.text + markers)
+        text = answer_html(render_sentence(sentence))
         if sentence.supported is False:
             text = f'<span class="unsupported" title="not supported by the cited passages">{text}</span>'
         parts.append(text)
@@ -80,7 +80,7 @@ def short_label(chunk: Chunk) -> str:
     return f"{title} > {section}" if section else title
 
 
-def render_answer(answer: Answer, key: str, store) -> None:
+def render_answer(answer: Answer, key: str, library) -> None:
     """The answer body (or abstention) with its sources below it."""
     if answer.abstained:
         st.html(f'<div class="abstain"><span class="abstain-icon">?</span>{html.escape(answer.text)}</div>')
@@ -88,7 +88,7 @@ def render_answer(answer: Answer, key: str, store) -> None:
         if answer.retrieved:
             st.html('<p class="sources-heading">Related passages</p>')
             for i, passage in enumerate(answer.retrieved):
-                render_passage(passage, (), f"Related: {escape_md(short_label(passage.chunk))}", f"{key}-rel{i}", store)
+                render_passage(passage, (), f"Related: {escape_md(short_label(passage.chunk))}", f"{key}-rel{i}", library)
         return
     st.html(f'<div class="answer">{body_html(answer)}</div>')
     if any(sentence.supported is False for sentence in answer.sentences):
@@ -97,7 +97,7 @@ def render_answer(answer: Answer, key: str, store) -> None:
     if answer.citations:
         st.html('<p class="sources-heading">Sources</p>')
         for citation in answer.citations:
-            render_citation(citation, key, store)
+            render_citation(citation, key, library)
     st.caption(escape_md(_footer(answer)))
 
 
@@ -107,12 +107,12 @@ def notice(answer: Answer) -> None:
         st.caption(f":material/info: {escape_md(answer.notice)}")
 
 
-def render_citation(citation: Citation, key: str, store) -> None:
+def render_citation(citation: Citation, key: str, library) -> None:
     label = f"[{citation.n}] {escape_md(short_label(citation.passage.chunk))}"
-    render_passage(citation.passage, citation.quotes, label, f"{key}-c{citation.n}", store)
+    render_passage(citation.passage, citation.quotes, label, f"{key}-c{citation.n}", library)
 
 
-def render_passage(passage: Passage, quotes: Sequence[str], label: str, key: str, store) -> None:
+def render_passage(passage: Passage, quotes: Sequence[str], label: str, key: str, library) -> None:
     """An expander with the passage (quotes marked) and a switch to read its whole section."""
     chunk = passage.chunk
     with st.expander(label, icon=":material/description:", key=f"src-{key}"):
@@ -120,34 +120,20 @@ def render_passage(passage: Passage, quotes: Sequence[str], label: str, key: str
         where = [chunk.title, chunk.source] + ([f"page {chunk.page}"] if chunk.page else [])
         st.caption(escape_md(" · ".join(where)))
         if st.toggle("Read the whole section", key=f"ctx-{key}"):
-            text, start = section_text(store, chunk)
+            text = section_text(library, chunk)
+            start = max(text.find(chunk.text), 0)
             before, after = text[:start], text[start + len(chunk.text):]
             body = f'{html.escape(before)}<span class="in-context">{highlight(chunk.text, quotes)}</span>{html.escape(after)}'
             with st.container(height=420 if len(text) > 1500 else "content", border=False):
                 st.html(f'<div class="section-context"><div class="section-title">{html.escape(chunk.label)}</div>{body}</div>')
 
 
-def section_text(store, chunk: Chunk) -> tuple[str, int]:
-    """The whole section holding `chunk`, stitched from its chunks, and where `chunk` starts in it.
-
-    Chunks are slices of the document text, so the section is rebuilt from their offsets;
-    only the white space between two non-overlapping chunks is guessed.
-    """
-    record = next((r for r in store.records() if r.source == chunk.source), None)
-    pieces = [c for c in store.chunks(record.chunk_ids) if c.section == chunk.section] if record else []
-    pieces = sorted(pieces or [chunk], key=lambda c: c.start)
-    text, pos = "", pieces[0].start
-    for piece in pieces:
-        if piece.end <= pos and text:
-            continue
-        if piece.start > pos:
-            text += " " if piece.start - pos == 1 else "\n" * min(piece.start - pos, 2)
-            text += piece.text
-        else:
-            text += piece.text[pos - piece.start:]
-        pos = piece.end
-    start = text.find(chunk.text)
-    return text, max(start, 0)
+def section_text(library, chunk: Chunk) -> str:
+    """The whole section holding `chunk`; the chunk alone when its document is gone from the library."""
+    try:
+        return library.section_text(chunk.source, chunk.section)
+    except PassageError:
+        return chunk.text
 
 
 def _find(text: str, quote: str) -> tuple[int, int]:

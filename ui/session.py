@@ -1,8 +1,10 @@
-"""What every page shares: the settings, the one assistant per process, the sidebar options.
+"""What every page shares: the settings, the one assistant and library per process, the sidebar options.
 
-The embedding model and the assistant are built on first use and kept by `st.cache_resource`
-(keyed by the settings, so tests that point PASSAGE_DATA_DIR elsewhere get their own store);
-the conversation and the sidebar choices live in `st.session_state`, one per browser tab.
+`ui/main.py` reads the settings once per run (`load`); pages read them with `settings()`.
+The embedding model, the assistant and the library are built on first use and kept by
+`st.cache_resource` (keyed by the settings, so tests that point PASSAGE_DATA_DIR elsewhere
+get their own store); the conversation and the sidebar choices live in `st.session_state`,
+one per browser tab.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from ui.components import escape_md
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 MODES: tuple[str, ...] = get_args(Mode)
 ANSWERERS: tuple[str, ...] = get_args(AnswererName)
+_SETTINGS = "run_settings"
 
 
 @dataclass(frozen=True)
@@ -34,30 +37,44 @@ class Options:
         return {"k": self.k, "mode": self.mode, "answerer": self.answerer}
 
 
+def load() -> Settings:
+    """`Settings()` from PASSAGE_* and .env, the same object the CLI builds; read once per run."""
+    st.session_state[_SETTINGS] = load_settings()
+    return st.session_state[_SETTINGS]
+
+
 def settings() -> Settings:
-    """`Settings()` from PASSAGE_* and .env, the same object the CLI builds."""
-    return load_settings()
+    """The settings this run read (`load`), or read now on a page run without ui/main.py."""
+    return st.session_state.get(_SETTINGS) or load()
+
+
+def services():
+    """The assistant and library for the current settings, built once per process."""
+    current = settings()
+    key = current.model_dump_json() + content_hash(current.llm_api_key.get_secret_value())
+    return _services(key, current)
 
 
 def assistant():
-    """The assistant for the current settings, built once per process."""
-    current = settings()
-    key = current.model_dump_json() + content_hash(current.llm_api_key.get_secret_value())
-    return _assistant(key, current)
+    return services().assistant
+
+
+def library():
+    return services().library
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def _embedder(batch_size: int):
-    from ingest.embedding import MiniLMEmbedder
+    from app.wiring import load_embedder
 
-    return MiniLMEmbedder.load(batch_size)
+    return load_embedder(batch_size)
 
 
 @st.cache_resource(show_spinner="Opening the index…")
-def _assistant(key: str, _settings: Settings):
-    from rag.assistant import build_assistant
+def _services(key: str, _settings: Settings):
+    from app.wiring import build_services
 
-    return build_assistant(_settings, _embedder(_settings.embed_batch_size))
+    return build_services(_settings, _embedder(_settings.embed_batch_size))
 
 
 @st.cache_resource
@@ -65,28 +82,28 @@ def _bootstrap_lock() -> tuple[threading.Lock, set[int]]:
     return threading.Lock(), set()
 
 
-def ensure_library(assistant) -> None:
+def ensure_library(library) -> None:
     """Ingest the bundled corpus, with a progress bar, when the index is empty.
 
-    Checked once per assistant: removing every document later does not bring the corpus back.
+    Checked once per library: removing every document later does not bring the corpus back.
     """
     lock, done = _bootstrap_lock()
-    if id(assistant) in done:
+    if id(library) in done:
         return
     with lock:
-        if id(assistant) in done:
+        if id(library) in done:
             return
-        if not assistant.documents() and CORPUS.is_dir():
+        if not library.records() and CORPUS.is_dir():
             bar = st.progress(0.0, text="The index is empty: adding the bundled library…")
 
             def progress(n: int, total: int) -> None:
                 bar.progress(n / total if total else 1.0, text=f"Embedding the bundled library: {n} of {total} chunks")
 
-            report = assistant.add([CORPUS], progress=progress)
+            report = library.add([CORPUS], progress=progress)
             bar.empty()
             for outcome in report.failed:
                 st.warning(escape_md(f"{Path(outcome.path).name}: {outcome.error}"))
-        done.add(id(assistant))
+        done.add(id(library))
 
 
 def sidebar_options(current: Settings) -> None:

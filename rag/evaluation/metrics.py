@@ -24,8 +24,9 @@ from typing import Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
+from rag.citations import strip_markers
+
 MATCH_THRESHOLD = 0.8
-_MARKER = re.compile(r"\s*\[\d+\]")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -113,11 +114,6 @@ def citation_recall(cited_evidence: Sequence[bool]) -> float:
 
 
 # --- answers -------------------------------------------------------------------------------
-
-def strip_markers(text: str) -> str:
-    """`strip_markers("Yes [1]. No [2][3].") == "Yes. No."`"""
-    return _MARKER.sub("", text).strip()
-
 
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation (lower case, no punctuation, no a/an/the, single spaces), with

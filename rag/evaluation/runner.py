@@ -21,7 +21,7 @@ from typing import Callable, Mapping, Sequence
 
 from ingest.sentences import sentence_spans
 from passage.models import Answer, AnswerSentence, Passage, section_label
-from rag.answer import markers
+from rag.citations import markers, strip_markers
 
 from . import metrics as m
 from .bootstrap import CONFIDENCE, RESAMPLES, SEED, Interval, bootstrap_ci
@@ -87,7 +87,7 @@ def run_eval(assistant, items: Sequence[EvalItem], *, k: int | None = None, mode
         answers.append((answer, round((time.perf_counter() - began) * 1000, 1)))
         if progress:
             progress(done, len(items))
-    similarities = _similarities(assistant.embedder, items, [a for a, _ in answers])
+    similarities = _similarities(assistant.retriever.embedder, items, [a for a, _ in answers])
     results = tuple(score_item(item, answer, latency, sim, config.k)
                     for item, (answer, latency), sim in zip(items, answers, similarities))
     return EvalRun(config, results)
@@ -104,7 +104,7 @@ def score_item(item: EvalItem, answer: Answer, latency_ms: float, similarity: fl
                       for c in unique]
     citations = tuple(_record(c.passage, e, c.n) for c, e in zip(unique, cited_evidence))
     has_gold = item.answerable and bool(quotes)
-    prediction = "" if answer.abstained else m.strip_markers(answer.text)
+    prediction = "" if answer.abstained else strip_markers(answer.text)
     scores: dict[str, float | None] = {
         "hit_at_k": m.hit_at_k(held, k) if has_gold else None,
         "reciprocal_rank": m.reciprocal_rank(held[:k]) if has_gold else None,
@@ -154,7 +154,7 @@ def _similarity(item: EvalItem, answer: Answer, similarity: float | None) -> flo
 
 def _similarities(embedder, items: Sequence[EvalItem], answers: Sequence[Answer]) -> list[float | None]:
     """Answer-reference cosine with the retrieval embedding model, one batch for the whole run."""
-    pairs = [(i, m.strip_markers(a.text), item.reference) for i, (item, a) in enumerate(zip(items, answers))
+    pairs = [(i, strip_markers(a.text), item.reference) for i, (item, a) in enumerate(zip(items, answers))
              if item.reference and not a.abstained and a.text.strip()]
     found: list[float | None] = [None] * len(items)
     if not pairs:

@@ -1,8 +1,9 @@
 """Answers written by a language model, with every [n] checked against the numbered passages.
 
-`build_llm_answerer(settings, embedder, extractive)` picks the backend (backends.py), and
-the answerer (answerer.py) prompts (prompts.py), verifies (verify.py) and falls back to the
-extractive answer. Nothing connects or loads a model until the first question.
+`build_llm_answerer(settings, extractive)` picks the backend (backends.py), and the answerer
+(answerer.py) prompts (prompts.py), verifies (verify.py) and falls back to the extractive
+answer; `LLMRewriter` (rewriter.py) condenses follow-ups. Nothing connects or loads a model
+until the first question.
 """
 from __future__ import annotations
 
@@ -10,15 +11,12 @@ from passage.settings import Settings
 
 from .answerer import LLMAnswerer
 from .backends import make_chat_model
+from .rewriter import LLMRewriter
 
 
-def build_llm_answerer(settings: Settings, embedder, extractive) -> LLMAnswerer:
-    """The LLM answerer for `settings.llm_backend`; `extractive` is its verifier and fallback.
-
-    `embedder` is accepted for symmetry with the other builders; similarity goes through
-    `extractive.relevance`, which already embeds with it and caches vectors.
-    """
+def build_llm_answerer(settings: Settings, extractive) -> LLMAnswerer:
+    """The LLM answerer for `settings.llm_backend`; `extractive` is its verifier and fallback."""
     return LLMAnswerer(make_chat_model(settings), extractive, settings)
 
 
-__all__ = ["LLMAnswerer", "build_llm_answerer", "make_chat_model"]
+__all__ = ["LLMAnswerer", "LLMRewriter", "build_llm_answerer", "make_chat_model"]

@@ -12,18 +12,17 @@ import dataclasses
 import functools
 import logging
 import re
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator
 
 from langchain_core.language_models import BaseChatModel
 
 from passage.errors import LLMError
-from passage.models import Answer, Passage
+from passage.models import Answer, Retrieval
 from passage.settings import Settings
 
-from ..answer import abstention
-from ..followup import needs_context, rewrite
+from ..citations import abstention, has_marker
 from .backends import failure_reason
-from .prompts import STOP, answer_messages, condense_messages, fit_passages, overhead_tokens
+from .prompts import STOP, answer_messages, fit_passages, overhead_tokens
 from .verify import Verifier
 
 log = logging.getLogger(__name__)
@@ -31,12 +30,10 @@ log = logging.getLogger(__name__)
 UNAVAILABLE = "LLM unavailable ({reason}); showing the extractive answer"
 UNSUPPORTED = "the LLM's answer is not supported by the passages; showing the extractive answer"
 _NO_ANSWER = re.compile(r"\b(passages|documents)\s+(do not|don't|does not)\s+(answer|contain|say)", re.I)
-_ANY_MARKER = re.compile(r"\[\d")
-MAX_CONDENSED_CHARS = 300
 
 
 class LLMAnswerer:
-    """Usage: `LLMAnswerer(make_chat_model(settings), extractive, settings).answer(question, query, passages)`."""
+    """Usage: `LLMAnswerer(make_chat_model(settings), extractive, settings).answer(question, retrieval)`."""
 
     name = "llm"
 
@@ -46,19 +43,20 @@ class LLMAnswerer:
         self.settings = settings
         self.verifier = Verifier(extractive.relevance, settings.support_threshold)
 
-    def answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:
-        *_, final = self._run(question, query, passages, streaming=False)
+    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+        *_, final = self._run(question, retrieval, streaming=False)
         return final
 
-    def stream(self, question: str, query: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
+    def stream(self, question: str, retrieval: Retrieval) -> Iterator[str | Answer]:
         """Text pieces as the model writes them, then the verified Answer (or the fallback)."""
-        yield from self._run(question, query, passages, streaming=True)
+        yield from self._run(question, retrieval, streaming=True)
 
-    def _run(self, question: str, query: str, passages: Sequence[Passage], streaming: bool) -> Iterator[str | Answer]:
+    def _run(self, question: str, retrieval: Retrieval, streaming: bool) -> Iterator[str | Answer]:
+        query, passages = retrieval.query, retrieval.passages
         if not passages:
             yield from _whole(abstention(question, passages, self.name))
             return
-        fallback = functools.partial(self.extractive.answer, question, query, passages)
+        fallback = functools.partial(self.extractive.answer, question, retrieval)
         listed = fit_passages(passages, self._budget(query))
         messages, shown = answer_messages(query, listed), []
         try:
@@ -75,7 +73,7 @@ class LLMAnswerer:
         except Exception as exc:  # any backend failure becomes the fallback, never a traceback
             yield from self._fall_back(fallback, UNAVAILABLE.format(reason=failure_reason(exc, self.settings)), shown)
             return
-        if _NO_ANSWER.search(reply) and not _ANY_MARKER.search(reply):
+        if _NO_ANSWER.search(reply) and not has_marker(reply):
             yield abstention(question, passages, self.name)  # the reply already said so
             return
         answer = self.verifier.check(question, reply, [p for p, _ in listed], passages)
@@ -85,18 +83,6 @@ class LLMAnswerer:
             yield from self._fall_back(fallback, UNSUPPORTED, shown)
         else:
             yield answer
-
-    def condense(self, question: str, history: Sequence[str]) -> str:
-        """A standalone query for a follow-up: by the LLM when `llm_condense` is on, else by rule."""
-        if not (self.settings.llm_condense and history and needs_context(question)):
-            return rewrite(question, history)
-        try:
-            reply = self.model.invoke(condense_messages(question, history[-3:]), stop=STOP).text
-        except Exception as exc:
-            log.info("follow-up not condensed: %s", failure_reason(exc, self.settings))
-            return rewrite(question, history)
-        line = next((ln.strip() for ln in reply.splitlines() if ln.strip()), "")
-        return line if 0 < len(line) <= MAX_CONDENSED_CHARS else rewrite(question, history)
 
     def _budget(self, query: str) -> int:
         """Tokens left for passages once the prompt's fixed part and the reply are set aside."""

@@ -32,8 +32,8 @@ class Calibration:
 
 def pair_scores(assistant, testset: Path, k: int = 5) -> tuple[list[float], list[float]]:
     """Support scores of (supported, unsupported) pairs built from the test set."""
-    verifier = Verifier(assistant.answerers["extractive"].relevance, 0.5)
-    chunks = [c for c in assistant.store.chunks()]
+    verifier = Verifier(assistant.answerer("extractive").relevance, 0.5)
+    chunks = assistant.retriever.store.chunks()
     items = [json.loads(line) for line in testset.read_text(encoding="utf-8").splitlines() if line.strip()]
     golds = []
     for item in items:
@@ -68,8 +68,9 @@ def choose(good: Sequence[float], bad: Sequence[float]) -> Calibration:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The command line; like every entry point it builds the object graph through app.wiring."""
+    from app.wiring import build_assistant
     from passage.settings import Settings
-    from rag.assistant import build_assistant
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True)

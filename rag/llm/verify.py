@@ -23,9 +23,8 @@ from ingest.sentences import sentence_spans
 from passage.errors import ConfigError
 from passage.models import Answer, AnswerSentence, Citation, Passage
 
-# [1], [1][2], [1, 2], [1,2 ,3]
-_GROUP = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
+from ..citations import LEADING_GROUPS, group_numbers, render_markers, render_sentence, strip_groups
+
 _WORD = re.compile(r"\w")
 
 Relevance = Callable[[str, Sequence[str]], np.ndarray]
@@ -46,13 +45,13 @@ def parse(reply: str) -> list[Claim]:
     claims: list[Claim] = []
     for i, (a, b) in enumerate(spans):
         piece = reply[a:b]
-        lead = _LEADING.match(piece)
+        lead = LEADING_GROUPS.match(piece)
         if lead and claims and not claims[-1].newline_after:
             prev = claims[-1]
-            claims[-1] = Claim(prev.text, prev.markers + tuple(_numbers(lead.group(0))), prev.newline_after)
+            claims[-1] = Claim(prev.text, prev.markers + tuple(group_numbers(lead.group(0))), prev.newline_after)
             piece = piece[lead.end():]
-        numbers = tuple(_numbers(piece))
-        text = _tidy(_GROUP.sub("", piece))
+        numbers = tuple(group_numbers(piece))
+        text = _tidy(strip_groups(piece))
         gap = reply[b: spans[i + 1][0]] if i + 1 < len(spans) else ""
         if _WORD.search(text):
             claims.append(Claim(text, numbers, "\n" in gap))
@@ -84,10 +83,10 @@ class Verifier:
             if wrong:
                 best = max(range(1, len(listed) + 1), key=lambda n: support(n)[0], default=None)
                 if best is not None and support(best)[0] >= self.threshold:
-                    notes.append(f"{_marks(wrong)} replaced by [{best}]")
+                    notes.append(f"{render_markers(wrong)} replaced by [{best}]")
                     valid = list(dict.fromkeys(valid + [best]))
                 else:
-                    notes.append(f"{_marks(wrong)} removed")
+                    notes.append(f"{render_markers(wrong)} removed")
             supported = any(support(n)[0] >= self.threshold for n in valid)
             for n in valid:
                 bucket = quotes.setdefault(n, [])
@@ -95,7 +94,7 @@ class Verifier:
                 if supported and score >= self.threshold and quote not in bucket:
                     bucket.append(quote)
             rows.append((AnswerSentence(claim.text, tuple(valid), supported), claim.newline_after))
-        text = "".join(_render(s) + ("\n" if newline else " ") for s, newline in rows).strip()
+        text = "".join(render_sentence(s) + ("\n" if newline else " ") for s, newline in rows).strip()
         sentences = tuple(s for s, _ in rows)
         cited = dict.fromkeys(n for s in sentences for n in s.markers)
         notice = f"citations not among the {len(listed)} passages: {'; '.join(notes)}" if notes else ""
@@ -132,18 +131,6 @@ def _key(text: str) -> str:
 def _units(text: str) -> list[str]:
     """The passage's sentences (the whole text if it has none)."""
     return [text[a:b] for a, b in sentence_spans(text)] or [text]
-
-
-def _render(s: AnswerSentence) -> str:
-    return s.text + (" " + "".join(f"[{n}]" for n in s.markers) if s.markers else "")
-
-
-def _numbers(text: str) -> list[int]:
-    return [int(n) for group in _GROUP.findall(text) for n in re.split(r"\s*,\s*", group)]
-
-
-def _marks(numbers: Sequence[int]) -> str:
-    return "".join(f"[{n}]" for n in numbers)
 
 
 def _tidy(text: str) -> str:

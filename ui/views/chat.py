@@ -22,17 +22,17 @@ AVATARS = {"user": ":material/person:", "assistant": ":material/menu_book:"}
 
 
 def render() -> None:
-    assistant = session.assistant()
+    assistant, library = session.assistant(), session.library()
     messages: list[dict] = st.session_state.setdefault("messages", [])
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     left.title("Ask the library")
     for i, message in enumerate(messages):
-        show(message, i, assistant.store)
+        show(message, i, library)
     question = st.chat_input("Ask about leaving North Korea…", max_chars=2000) or st.session_state.pop("starter", None)
     if not messages and not question:
         starters()
     if question:
-        ask(assistant, question, messages, session.options())
+        ask(assistant, library, question, messages, session.options())
     right.button("New chat", icon=":material/add_comment:", on_click=messages.clear, disabled=not messages,
                  width="stretch")
 
@@ -44,7 +44,7 @@ def starters() -> None:
             column.button(starter, width="stretch", on_click=st.session_state.update, kwargs={"starter": starter})
 
 
-def show(message: dict, index: int, store) -> None:
+def show(message: dict, index: int, library) -> None:
     with st.chat_message(message["role"], avatar=AVATARS[message["role"]]):
         if message["role"] == "user":
             st.text(message["text"])
@@ -52,13 +52,13 @@ def show(message: dict, index: int, store) -> None:
             st.error(message["error"], icon=":material/error:")
         else:
             with st.container():  # the same element path as a fresh answer, so open sources stay open
-                components.render_answer(message["answer"], f"m{index}", store)
+                components.render_answer(message["answer"], f"m{index}", library)
 
 
-def ask(assistant, question: str, messages: list[dict], options: session.Options) -> None:
+def ask(assistant, library, question: str, messages: list[dict], options: session.Options) -> None:
     history = [m["text"] for m in messages if m["role"] == "user"]
     messages.append({"role": "user", "text": question})
-    show(messages[-1], len(messages) - 1, assistant.store)
+    show(messages[-1], len(messages) - 1, library)
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         shown = st.empty()
         try:
@@ -69,7 +69,7 @@ def ask(assistant, question: str, messages: list[dict], options: session.Options
             return
         messages.append({"role": "assistant", "answer": answer})
         with shown.container():
-            components.render_answer(answer, f"m{len(messages) - 1}", assistant.store)
+            components.render_answer(answer, f"m{len(messages) - 1}", library)
 
 
 def _stream(assistant, question: str, history: list[str], options: session.Options, shown) -> Answer:

@@ -13,17 +13,16 @@ from ui.uploads import Upload, is_upload, save_uploads
 
 
 def render() -> None:
-    assistant = session.assistant()
-    settings = assistant.settings
+    library, settings = session.library(), session.settings()
     st.set_page_config(layout="wide")
     st.title("Documents")
     for kind, text in st.session_state.pop("doc_notices", []):
         getattr(st, kind)(text)
     listing = st.container()
-    upload_form(assistant, settings)
-    records = assistant.documents()  # after the upload, so new documents are listed
+    upload_form(library, settings)
+    records = library.records()  # after the upload, so new documents are listed
     if records:
-        remove_form(assistant, records, settings.uploads_dir)
+        remove_form(library, records, settings.uploads_dir)
     with listing:
         document_table(records)
 
@@ -44,7 +43,7 @@ def document_table(records) -> None:
         )
 
 
-def upload_form(assistant, settings) -> None:
+def upload_form(library, settings) -> None:
     st.subheader("Add documents")
     with st.form("upload", clear_on_submit=True, border=True):
         # No `type=` filter: Streamlit would drop other files silently or fail the run; checking
@@ -55,14 +54,14 @@ def upload_form(assistant, settings) -> None:
         )
         submitted = st.form_submit_button("Add to the library", icon=":material/upload:", type="primary")
     if submitted and files:
-        add_uploads(assistant, [Upload(f.name, f.getvalue()) for f in files], settings)
+        add_uploads(library, [Upload(f.name, f.getvalue()) for f in files], settings)
     elif submitted:
         st.warning("Choose one or more files first.")
 
 
-def add_uploads(assistant, uploads: list[Upload], settings) -> None:
+def add_uploads(library, uploads: list[Upload], settings) -> None:
     """Store, embed with a progress bar, and report one line per file."""
-    saved = save_uploads(uploads, settings.uploads_dir, assistant.documents(), settings.max_file_bytes)
+    saved = save_uploads(uploads, settings.uploads_dir, library.records(), settings.max_file_bytes)
     for item in saved:
         if item.error:
             st.error(f"{components.escape_md(item.name)}: {components.escape_md(item.error)}", icon=":material/block:")
@@ -75,7 +74,7 @@ def add_uploads(assistant, uploads: list[Upload], settings) -> None:
         bar.progress(done / total if total else 1.0, text=f"Embedding: {done} of {total} chunks")
 
     try:
-        report = assistant.add(paths, progress=progress)
+        report = library.add(paths, progress=progress)
     except PassageError as exc:
         bar.empty()
         st.error(str(exc), icon=":material/error:")
@@ -95,23 +94,23 @@ def add_uploads(assistant, uploads: list[Upload], settings) -> None:
                        "you can ask about it now.", icon=":material/check_circle:")
 
 
-def remove_form(assistant, records, uploads_dir: Path) -> None:
+def remove_form(library, records, uploads_dir: Path) -> None:
     st.subheader("Remove a document")
     titles = {r.source: r.title for r in records}
     with st.form("remove", border=True):
         st.selectbox("Document", list(titles), index=None, placeholder="Choose a document", key="remove_source",
                      format_func=lambda s: f"{s} — {titles[s]}")
-        st.form_submit_button("Remove", icon=":material/delete:", on_click=remove, args=(assistant, uploads_dir))
+        st.form_submit_button("Remove", icon=":material/delete:", on_click=remove, args=(library, uploads_dir))
 
 
-def remove(assistant, uploads_dir: Path) -> None:
+def remove(library, uploads_dir: Path) -> None:
     """Form callback: runs before the page redraws, so the listing is already without the document."""
     source = st.session_state.get("remove_source")
     if not source:
         st.session_state["doc_notices"] = [("warning", "Choose a document to remove first.")]
         return
     try:
-        record = assistant.remove(source)
+        record = library.remove(source)
     except PassageError as exc:
         st.session_state["doc_notices"] = [("error", str(exc))]
         return

@@ -7,7 +7,6 @@ The numbers all come from `rag.evaluation`; this page only lays them out.
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 import altair as alt
@@ -15,12 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from passage.errors import InputError, PassageError
-from rag.evaluation import compare_runs, load_run, load_testset, run_eval, summarize, write_run
+from rag.evaluation import RUNS, compare_runs, evaluate, load_run, load_testset
 from rag.evaluation.store import RESULTS
 from ui import components, session
 
 BUNDLED = session.CORPUS / "testset.jsonl"
-RUNS = Path("runs")
 HEADLINE = ("pass_rate", "hit_at_k", "citation_recall", "abstention_f1")
 
 
@@ -75,14 +73,11 @@ def run(items, name: str, options: session.Options):
     bar = st.progress(0.0, text="Asking…")
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Asked {done} of {total} questions")
+        bar.progress(done / total, text="Scoring…" if done == total else f"Asked {done} of {total} questions")
 
-    evaluation = run_eval(assistant, items, progress=progress, testset=name, **options.as_kwargs())
-    bar.progress(1.0, text="Scoring…")
-    summary = summarize(evaluation)
-    folder = write_run(_new_folder(options.mode), evaluation, summary)
+    result = evaluate(assistant, items, None, progress, testset=name, **options.as_kwargs())
     bar.empty()
-    return evaluation, summary, folder
+    return result
 
 
 def show_run(evaluation, summary, folder: Path) -> None:
@@ -163,16 +158,6 @@ def comparison(evaluation, folder: Path) -> None:
         st.markdown(f"**{title}: {len(flips)}**")
         if flips:
             st.dataframe(pd.DataFrame([{"id": f.id, "question": f.question} for f in flips]), hide_index=True, width="stretch")
-
-
-def _new_folder(mode: str) -> Path:
-    """`runs/<time>-<mode>`, as `passage eval` names runs, with a suffix if that second is taken."""
-    base = RUNS / f"{datetime.now():%Y%m%d-%H%M%S}-{mode}"
-    folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    return folder
 
 
 def _fmt(value) -> str:

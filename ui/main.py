@@ -1,19 +1,19 @@
-"""The web chat: `passage ui`, or `streamlit run ui/app.py` (ui/.streamlit/config.toml keeps it on loopback).
+"""The web chat: `passage ui`, or `streamlit run ui/main.py` (ui/.streamlit/config.toml keeps it on loopback).
 
-Builds (once per process) the assistant over the index the settings name, adds the bundled
-corpus when that index is empty, draws the sidebar's answer settings and runs the chosen
-page. Domain errors (a bad setting, an unreachable store) show as one line, not a traceback.
+Reads the settings once per run, builds (once per process) the assistant and the library over
+the index they name, adds the bundled corpus when that index is empty, draws the sidebar's
+answer settings and runs the chosen page. Domain errors (a bad setting, an unreachable store)
+show as one line, not a traceback.
 """
 from __future__ import annotations
 
-import logging
-
 import streamlit as st
 
+from app.runtime import configure
 from passage.errors import PassageError
 from ui import components, session
 
-logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+configure()
 st.set_page_config(page_title="passage", page_icon="📚", layout="centered")
 components.inject_css()
 
@@ -24,8 +24,8 @@ pages = [
 ]
 page = st.navigation(pages)
 try:
-    settings = session.settings()
-    session.ensure_library(session.assistant())
+    settings = session.load()
+    session.ensure_library(session.library())
 except PassageError as exc:
     st.error(str(exc), icon=":material/error:")
     st.stop()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.runtime import configure
 from passage.errors import PassageError
 from passage.settings import load_settings
 
@@ -33,12 +33,12 @@ def ingest(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Add or update documents; unchanged ones are skipped."""
-    from rag.assistant import build_ingestor
+    from app.wiring import build_library
 
-    ingestor = build_ingestor(load_settings(data_dir=data_dir, chroma_url=chroma_url))
+    library = build_library(load_settings(data_dir=data_dir, chroma_url=chroma_url))
     with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("embed", total=None)
-        report = ingestor.ingest(paths, progress=lambda done, total: bar.update(task, completed=done, total=total), prune=prune)
+        report = library.add(paths, progress=lambda done, total: bar.update(task, completed=done, total=total), prune=prune)
     for outcome in report.failed:
         fail(f"{outcome.path}: {outcome.error}")
     out.print(_report_table(report))
@@ -66,9 +66,9 @@ def docs_list(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """List indexed documents with their chunk counts."""
-    from ingest.store import open_store
+    from app.wiring import build_library
 
-    records = open_store(load_settings(data_dir=data_dir, chroma_url=chroma_url)).records()
+    records = build_library(load_settings(data_dir=data_dir, chroma_url=chroma_url)).records()
     if as_json:
         rows = [{"source": r.source, "title": r.title, "kind": r.kind, "sections": r.sections,
                  "chunks": len(r.chunk_ids), "added_at": r.added_at, "path": r.path} for r in records]
@@ -90,9 +90,9 @@ def docs_remove(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Remove a document and its chunks from the index."""
-    from rag.assistant import build_store_only_ingestor
+    from app.wiring import build_library
 
-    record = build_store_only_ingestor(load_settings(data_dir=data_dir, chroma_url=chroma_url)).remove(source)
+    record = build_library(load_settings(data_dir=data_dir, chroma_url=chroma_url)).remove(source)
     out.print(f"removed {record.source} ({len(record.chunk_ids)} chunks)", highlight=False)
 
 
@@ -110,8 +110,8 @@ def ask(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Answer a question from the indexed documents, citing sections."""
-    from passage.render import answer_json, answer_text
-    from rag.assistant import build_assistant
+    from app.render import answer_json, answer_text
+    from app.wiring import build_assistant
 
     settings = load_settings(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
     assistant = build_assistant(settings)
@@ -146,10 +146,8 @@ def eval_command(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Score the assistant on a test set: retrieval, citations, answers, abstention and latency."""
-    from datetime import datetime
-
-    from rag.assistant import build_assistant
-    from rag.evaluation import compare_runs, failed_gates, load_run, load_testset, parse_gates, run_eval, summarize, write_run
+    from app.wiring import build_assistant
+    from rag.evaluation import compare_runs, evaluate, failed_gates, load_run, load_testset, parse_gates
 
     gates = parse_gates(fail_under or [])
     items = load_testset(testset)[:limit]
@@ -158,9 +156,8 @@ def eval_command(
     assistant = build_assistant(settings)
     with Progress(TextColumn("asking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
         task = bar.add_task("eval", total=len(items))
-        run = run_eval(assistant, items, progress=lambda done, total: bar.update(task, completed=done, total=total), testset=str(testset))
-    summary = summarize(run)
-    folder = write_run(out_dir or Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{settings.mode}", run, summary)
+        run, summary, folder = evaluate(assistant, items, out_dir, lambda done, total: bar.update(task, completed=done, total=total),
+                                        testset=str(testset))
     out.print(_eval_table(summary))
     print(f"{summary.passed}/{summary.items} passed; wrote {folder}/results.jsonl, summary.json, report.html")
     if baseline is not None:
@@ -225,7 +222,7 @@ def ui_command(
         env["PASSAGE_DATA_DIR"] = str(data_dir.resolve())
     if chroma_url:
         env["PASSAGE_CHROMA_URL"] = chroma_url
-    script = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    script = Path(__file__).resolve().parent.parent / "ui" / "main.py"
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host, "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     err.print(f"passage web chat on http://{host}:{port} (Ctrl+C stops it)", highlight=False)
@@ -234,9 +231,7 @@ def ui_command(
 
 
 def main() -> None:
-    handler = logging.StreamHandler()
-    handler.setLevel(logging.WARNING)  # some libraries lower their own loggers' level when imported
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", handlers=[handler])
+    configure()
     try:
         code = app(standalone_mode=False)
     except PassageError as exc:

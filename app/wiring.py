@@ -1,0 +1,79 @@
+"""Build the object graph from settings: the store, the embedding model, the assistant and the library.
+
+The CLI calls these, the web page wraps them in `st.cache_resource`, tests pass a temporary
+data dir and the session's embedder. Nothing here runs at import time; the LLM backend is
+built when the LLM answerer is first asked for, and the embedding model only when needed.
+Usage: `build_assistant(Settings()).ask("How old was Yeonmi Park?")`.
+"""
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+from ingest.chunking import Chunker
+from ingest.embedding import Embedder, MiniLMEmbedder
+from ingest.library import Library
+from ingest.pipeline import Ingestor
+from ingest.store import Store, open_store
+from passage.settings import Settings
+from rag.answering import Answering
+from rag.assistant import Assistant
+from rag.extractive import ExtractiveAnswerer
+from rag.followup import RuleRewriter
+from rag.retrieval import Retriever
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+
+class Services(NamedTuple):
+    """The assistant and the library over one store, sharing one embedding model."""
+
+    assistant: Assistant
+    library: Library
+
+
+def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    """The assistant and a library whose changes the assistant's retriever follows at once."""
+    store = open_store(settings)
+    embedder = embedder or load_embedder(settings.embed_batch_size)
+    assistant = build_assistant(settings, embedder, store)
+    library = build_library(settings, lambda: embedder, store, on_change=assistant.retriever.refresh)
+    return Services(assistant, library)
+
+
+def build_assistant(settings: Settings, embedder: Embedder | None = None, store: Store | None = None,
+                    chat_model: BaseChatModel | None = None) -> Assistant:
+    """The assistant; its LLM answerer talks to `chat_model` (default: the backend the settings name)."""
+    store = store or open_store(settings)
+    embedder = embedder or load_embedder(settings.embed_batch_size)
+    retriever = Retriever(store, embedder, settings.cache_dir, settings.candidates, settings.rrf_k)
+    extractive = ExtractiveAnswerer(embedder, settings.answer_sentences, settings.abstain_below)
+    rule = RuleRewriter()
+
+    def llm() -> Answering:
+        from rag.llm import LLMAnswerer, LLMRewriter, make_chat_model
+
+        model = chat_model or make_chat_model(settings)
+        rewriter = LLMRewriter(model, settings) if settings.llm_condense else rule
+        return Answering(LLMAnswerer(model, extractive, settings), rewriter)
+
+    return Assistant(settings, retriever, {"extractive": lambda: Answering(extractive, rule), "llm": llm})
+
+
+def build_library(settings: Settings, embedder: Callable[[], Embedder] | None = None, store: Store | None = None,
+                  on_change: Callable[[], None] | None = None) -> Library:
+    """A library over the store; `embedder` gives the model when files are added (default: load it then)."""
+    store = store or open_store(settings)
+    model = embedder or functools.partial(load_embedder, settings.embed_batch_size)
+    return Library(store, lambda: build_ingestor(settings, model(), store), settings.max_file_bytes, on_change)
+
+
+def build_ingestor(settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> Ingestor:
+    embedder = embedder or load_embedder(settings.embed_batch_size)
+    chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    return Ingestor(store or open_store(settings), embedder, chunker, settings.max_file_bytes, settings.embed_batch_size)
+
+
+def load_embedder(batch_size: int = 32) -> Embedder:
+    return MiniLMEmbedder.load(batch_size)

@@ -1,0 +1,101 @@
+"""The documents in the index, apart from answering: list them, add files, remove one, and
+read the full text of one of their sections.
+
+Usage: `Library(store, make_ingestor, max_bytes).remove("iccpr")`. The ingestor (and with it
+the embedding model) is built only when files are added, so listing and removing never load
+the model. `on_change` runs after every add and removal (the retriever reloads its BM25 index).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from passage.errors import LoadError, NotFoundError
+from passage.models import Chunk, DocumentRecord
+
+from .loaders import load_document
+from .pipeline import Ingestor, IngestReport, Progress, drop, sweep
+from .sections import split_sections
+from .store import Store
+
+
+class Library:
+    def __init__(self, store: Store, make_ingestor: Callable[[], Ingestor], max_bytes: int,
+                 on_change: Callable[[], None] | None = None):
+        self.store = store
+        self._make_ingestor = make_ingestor
+        self._ingestor: Ingestor | None = None
+        self.max_bytes = max_bytes
+        self.on_change = on_change
+
+    def records(self) -> list[DocumentRecord]:
+        """Every document's record, by name."""
+        return self.store.records()
+
+    def record(self, source: str) -> DocumentRecord:
+        """The record of document `source`; NotFoundError lists the indexed names when there is none."""
+        record = self.store.record(source)
+        if record is None:
+            known = ", ".join(r.source for r in self.store.records()) or "none"
+            raise NotFoundError(f"no document {source!r}; indexed: {known}")
+        return record
+
+    def add(self, paths: Sequence[Path], progress: Progress | None = None, prune: bool = False) -> IngestReport:
+        """Add or update the files (folders: their supported files); see `Ingestor.ingest`."""
+        if self._ingestor is None:
+            self._ingestor = self._make_ingestor()
+        report = self._ingestor.ingest(paths, progress=progress, prune=prune)
+        self._changed()
+        return report
+
+    def remove(self, source: str) -> DocumentRecord:
+        """Remove a document and its chunks; returns the record it had."""
+        record = self.record(source)
+        drop(self.store, record)
+        sweep(self.store)
+        self._changed()
+        return record
+
+    def section_text(self, source: str, section: str) -> str:
+        """The full text of the section labelled `section` (its heading path) of document `source`.
+
+        Read from the document itself, re-loaded from its file, while the file's content hash
+        still matches the record; sections sharing a label are joined by a blank line. When the
+        file is gone or changed, the section is stitched from its stored chunks instead, whose
+        offsets are exact but whose white space between two non-overlapping chunks is guessed.
+        """
+        record = self.record(source)
+        try:
+            doc = load_document(Path(record.path), self.max_bytes)
+        except LoadError:
+            doc = None
+        if doc is not None and doc.content_hash == record.content_hash:
+            spans = record.spans or tuple(s.span for s in split_sections(doc))
+            found = [doc.text[s.start:s.end] for s in spans if s.label == section]
+            if found:
+                return "\n\n".join(found)
+        chunks = [c for c in self.store.chunks(record.chunk_ids) if c.section == section]
+        if not chunks:
+            raise NotFoundError(f"{source!r} has no section {section!r}")
+        return stitch(chunks)
+
+    def _changed(self) -> None:
+        if self.on_change:
+            self.on_change()
+
+
+def stitch(chunks: Sequence[Chunk]) -> str:
+    """One text from chunks of a section, by their offsets; overlaps are kept once and a gap
+    becomes one space (a gap of one character) or up to two line breaks."""
+    pieces = sorted(chunks, key=lambda c: c.start)
+    text, pos = "", pieces[0].start
+    for piece in pieces:
+        if piece.end <= pos and text:
+            continue
+        if piece.start > pos:
+            text += " " if piece.start - pos == 1 else "\n" * min(piece.start - pos, 2)
+            text += piece.text
+        else:
+            text += piece.text[pos - piece.start:]
+        pos = piece.end
+    return text
