@@ -21,22 +21,18 @@ sys.path.insert(0, str(ROOT))
 COLD = """
 import time, json
 t0 = time.perf_counter()
+from app.runtime import quiet_libraries
+quiet_libraries()
 from passage.settings import Settings
-from rag.assistant import build_assistant
-from ingest.embedding import MiniLMEmbedder
+from app.wiring import build_assistant, load_embedder
 import sentence_transformers, chromadb
 t1 = time.perf_counter()
-embedder = MiniLMEmbedder.load()
+embedder = load_embedder()
 t2 = time.perf_counter()
 answer = build_assistant(Settings(data_dir={data_dir!r}), embedder).ask("How old was Yeonmi Park when she escaped?")
 t3 = time.perf_counter()
 print(json.dumps({{"imports": t1 - t0, "model load": t2 - t1, "answering": t3 - t2}}))
 """
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -45,18 +41,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
+    from app.runtime import quiet_libraries
+    from app.wiring import build_services, load_embedder
     from benchmarks.baseline import build, split
-    from ingest.embedding import MiniLMEmbedder
     from passage.settings import Settings
-    from rag.assistant import build_assistant
     from rag.evaluation import load_testset
+    from rag.evaluation.metrics import percentile
 
+    quiet_libraries()
     items = load_testset(ROOT / "corpus" / "testset.jsonl")
-    embedder = MiniLMEmbedder.load()
+    embedder = load_embedder()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        assistant = build_assistant(Settings(data_dir=data_dir, mode=args.mode), embedder)
-        assistant.add([ROOT / "corpus"])
+        assistant, library = build_services(Settings(data_dir=data_dir, mode=args.mode), embedder)
+        library.add([ROOT / "corpus"])
         baseline = build(split(ROOT / "corpus"), embedder, Path(tmp) / "baseline")
         retrieve, whole, base = [], [], []
         for _ in range(args.rounds):
@@ -75,8 +73,8 @@ def main() -> None:
     print(f"warm latency over {len(items)} questions x {args.rounds} rounds (ms), mode {args.mode}")
     print(f"{'':<34}{'p50':>8}{'p95':>8}{'mean':>8}")
     for name, values in (("passage retrieval", retrieve), ("passage whole answer", whole), ("langchain tutorial query (k=4)", base)):
-        print(f"{name:<34}{1000 * pct(values, .5):>8.1f}{1000 * pct(values, .95):>8.1f}{1000 * statistics.mean(values):>8.1f}")
-    print(f"retrieval p50, passage / baseline: {pct(retrieve, .5) / pct(base, .5):.2f}")
+        print(f"{name:<34}{1000 * percentile(values, 50):>8.1f}{1000 * percentile(values, 95):>8.1f}{1000 * statistics.mean(values):>8.1f}")
+    print(f"retrieval p50, passage / baseline: {percentile(retrieve, 50) / percentile(base, 50):.2f}")
     print("cold start of one question (s): " + ", ".join(f"{k} {v:.2f}" for k, v in cold.items())
           + f", total {sum(cold.values()):.2f}")
 
