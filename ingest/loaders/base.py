@@ -6,7 +6,7 @@ from pathlib import Path
 
 from passage.errors import LoadError
 
-_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"}
+SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"}
 
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -39,7 +39,7 @@ def decode_text(path: Path, data: bytes) -> str:
 def title_from_name(stem: str) -> str:
     """`title_from_name("leaving-north-korea") == "Leaving North Korea"`."""
     words = re.split(r"[-_\s]+", stem.strip())
-    out = [w if w.isupper() else (w.lower() if i and w.lower() in _SMALL_WORDS else w.capitalize()) for i, w in enumerate(words) if w]
+    out = [w if w.isupper() else (w.lower() if i and w.lower() in SMALL_WORDS else w.capitalize()) for i, w in enumerate(words) if w]
     return " ".join(out) or stem
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from passage.models import Document, Heading
 
-from .base import _SMALL_WORDS, title_from_name
+from .base import SMALL_WORDS, title_from_name
 
 _RESIDUE = re.compile(
     r"^(leave a (reply|comment)|your email address will not be published.*|required fields are marked.*"
@@ -61,7 +61,7 @@ def is_heading_line(line: str) -> bool:
         return False
     if s[-1] in ".,;:!?*)\"”’" or not s[0].isupper():
         return False
-    major = [w for w in words if w.lower() not in _SMALL_WORDS]
+    major = [w for w in words if w.lower() not in SMALL_WORDS]
     capitalised = sum(1 for w in major if w[0].isupper() or w[0].isdigit())
     return bool(major) and capitalised / len(major) >= 0.75
 
