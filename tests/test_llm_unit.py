@@ -27,7 +27,7 @@ from rag.llm import LLMAnswerer, LLMRewriter, build_llm_answerer, make_chat_mode
 from rag.llm.backends import CompatibleChatOpenAI, failure_reason
 from rag.llm.prompts import ANSWER_PROMPT, NO_ANSWER, answer_messages, fit_passages
 from rag.llm.verify import Claim, Verifier, parse
-from tests.conftest import BrokenChatModel, WordsEmbedder
+from tests.conftest import BrokenChatModel, FixedRetriever, WordsEmbedder
 
 SECRET = "sk-test-5ecret-do-not-show"
 
@@ -338,17 +338,6 @@ def test_a_wrong_key_falls_back_and_the_key_is_never_shown_or_logged(extractive,
 
 
 # --- the assistant delegates to the answerer ----------------------------------------------
-
-class FixedRetriever:
-    """Finds the same passages for any query and remembers the queries."""
-
-    def __init__(self, passages):
-        self.passages, self.queries = passages, []
-
-    def search(self, query, k=5, mode="hybrid", source=None):
-        self.queries.append(query)
-        return found(query, list(self.passages)[:k])
-
 
 def assistant_with(extractive, replies, **settings) -> Assistant:
     """The answerers wired as app.wiring wires them, over a fake model and fixed passages."""
