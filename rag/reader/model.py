@@ -1,8 +1,9 @@
-"""The reader's learned weights: two logistic regressions in one versioned JSON file.
+"""The reader's learned weights: three logistic regressions in one versioned JSON file.
 
-`sentence` scores each candidate (probability it states the answer); `answer` scores the whole
-answer (probability it is right), and `threshold` is the calibrated operating point below which
-the reader abstains. Inference is numpy only, so asking never imports scikit-learn.
+`sentence` scores each candidate (probability it states the answer); `answerable` scores the
+question given the best sentence and its passage (probability the documents answer it), and
+`threshold` is the calibrated operating point below which the reader abstains; `right` gives
+the answer's confidence (probability its lead sentence answers the question). Inference is numpy only, so asking never imports scikit-learn.
 Usage: `weights = load_weights(); weights.sentence.predict(matrix)`.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from passage.errors import ConfigError
 
-FORMAT = 1
+FORMAT = 2
 WEIGHTS_FILE = "weights.json"
 
 
@@ -48,7 +49,7 @@ class Logistic:
         features = tuple(data["features"])
         if features != tuple(expected):
             raise ConfigError(f"{where}: trained on features {list(features)}, the code computes {list(expected)}; "
-                              "retrain with `python -m rag.reader.train`")
+                              "retrain with `passage train-reader`")
         arrays = [np.asarray(data[k], dtype=float) for k in ("mean", "scale", "coef")]
         if any(a.shape != (len(features),) for a in arrays):
             raise ConfigError(f"{where}: weights do not match {len(features)} features")
@@ -59,15 +60,17 @@ class Logistic:
 class ReaderWeights:
     version: str
     sentence: Logistic
-    answer: Logistic
+    answerable: Logistic
+    right: Logistic
     threshold: float
+    follow_ratio: float = 0.6
     trained_on: str = ""
     figures: dict | None = None
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "version": self.version, "trained_on": self.trained_on,
-                "sentence": self.sentence.to_json(), "answer": self.answer.to_json(),
-                "threshold": self.threshold, "figures": self.figures or {}}
+                "sentence": self.sentence.to_json(), "answerable": self.answerable.to_json(), "right": self.right.to_json(),
+                "threshold": self.threshold, "follow_ratio": self.follow_ratio, "figures": self.figures or {}}
 
 
 def load_weights(path: Path | None = None) -> ReaderWeights:
@@ -82,18 +85,35 @@ def load_weights(path: Path | None = None) -> ReaderWeights:
         raise ConfigError(f"cannot read the reader's weights {where}: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ConfigError(f"{where}: weights file format {data.get('format') if isinstance(data, dict) else '?'!r}, "
-                          f"this version reads format {FORMAT}; retrain with `python -m rag.reader.train`")
+                          f"this version reads format {FORMAT}; retrain with `passage train-reader`")
     try:
         return ReaderWeights(
             version=str(data["version"]),
             sentence=Logistic.from_json(data["sentence"], FEATURES, where),
-            answer=Logistic.from_json(data["answer"], QUESTION_FEATURES, where),
+            answerable=Logistic.from_json(data["answerable"], QUESTION_FEATURES, where),
+            right=Logistic.from_json(data["right"], QUESTION_FEATURES, where),
             threshold=float(data["threshold"]),
+            follow_ratio=float(data.get("follow_ratio", 0.6)),
             trained_on=str(data.get("trained_on", "")),
             figures=data.get("figures") or {},
         )
     except (KeyError, TypeError) as exc:
-        raise ConfigError(f"{where}: weights file is missing {exc}; retrain with `python -m rag.reader.train`") from None
+        raise ConfigError(f"{where}: weights file is missing {exc}; retrain with `passage train-reader`") from None
+
+
+def weights_path() -> Path:
+    """Where the shipped weights file lives (beside this module)."""
+    return Path(__file__).resolve().with_name(WEIGHTS_FILE)
+
+
+def blank_weights() -> ReaderWeights:
+    """All-zero weights: every candidate scores 0.5; used to compute features before training."""
+    from .features import FEATURES, QUESTION_FEATURES
+
+    def zero(names):
+        return Logistic(tuple(names), np.zeros(len(names)), np.ones(len(names)), np.zeros(len(names)), 0.0)
+
+    return ReaderWeights("blank", zero(FEATURES), zero(QUESTION_FEATURES), zero(QUESTION_FEATURES), 0.0)
 
 
 def save_weights(weights: ReaderWeights, path: Path) -> None:

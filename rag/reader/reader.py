@@ -46,6 +46,7 @@ class Reading:
     ranked: tuple[Passage, ...]
     chosen: tuple[Candidate, ...]
     confidence: float
+    answerable: float = 0.0
 
     @property
     def lead(self) -> Candidate | None:
@@ -58,14 +59,14 @@ class Reader:
     """Usage: `Reader(vectors, tokenize, idf, weights).read("How old was she?", retrieval)`."""
 
     def __init__(self, vectors, tokenize: Tokenize, idf: Idf, weights: ReaderWeights, pool: int = 20,
-                 max_sentences: int = 2, follow_ratio: float = 0.6, max_chars: int = 600):
+                 max_sentences: int = 2, follow_ratio: float | None = None, max_chars: int = 600):
         self.vectors = vectors
         self.tokenize = tokenize
         self.idf = idf
         self.weights = weights
         self.pool = pool
         self.max_sentences = max_sentences
-        self.follow_ratio = follow_ratio
+        self.follow_ratio = weights.follow_ratio if follow_ratio is None and weights else follow_ratio
         self.max_chars = max_chars
 
     def inputs(self, question: str, retrieval: Retrieval) -> "Inputs":
@@ -120,11 +121,12 @@ class Reader:
         qfeats, lead = self.judge(inputs, probs)
         if lead is None:
             return Reading((), probs, inputs.features, qfeats, tuple(retrieval.passages), (), 0.0)
-        confidence = float(self.weights.answer.predict(qfeats[None, :])[0])
+        confidence = float(self.weights.right.predict(qfeats[None, :])[0])
+        answerable = float(self.weights.answerable.predict(qfeats[None, :])[0])
         cands = list(inputs.candidates)
         chosen = self._choose(cands, probs, inputs.vectors)
         ranked = _rerank(inputs.pool, cands, probs, len(retrieval.passages))
-        return Reading(inputs.candidates, probs, inputs.features, qfeats, ranked, chosen, confidence)
+        return Reading(inputs.candidates, probs, inputs.features, qfeats, ranked, chosen, confidence, answerable)
 
     def _query_vector(self, retrieval: Retrieval) -> np.ndarray:
         if retrieval.vector is not None:

@@ -16,10 +16,11 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.evaluation.metrics import holds
+from passage.errors import ConfigError
+from rag.evaluation.metrics import abstention_curve, holds
 
 from .features import FEATURES, QUESTION_FEATURES
-from .model import Logistic
+from .model import Logistic, ReaderWeights
 from .reader import Inputs, Reader
 
 FOLDS = 5
@@ -50,8 +51,31 @@ def is_evidence(sentence: str, source: str, quotes: Sequence[str], gold_source: 
                                       and holds(sentence, q)) for q in quotes)
 
 
+def collect(assistant, items, progress=None) -> tuple[Reader, list[Example]]:
+    """Each item's reader inputs, retrieved the way the assistant answers it (follow-ups rewritten)."""
+    from . import build_reader
+    from .model import blank_weights
+
+    settings = assistant.settings
+    reader = build_reader(assistant.retriever.embedder, assistant.retriever, settings.cache_dir, settings.reader_pool,
+                          blank_weights())
+    rewriter = assistant.answering("extractive").rewriter
+    examples = []
+    for done, item in enumerate(items, start=1):
+        query = rewriter.rewrite(item.question, list(item.history))
+        retrieval = assistant.retriever.search(query, settings.k, settings.mode)
+        examples.append(Example(item.id, reader.inputs(item.question, retrieval), item.reference_contexts,
+                                item.source, item.answerable))
+        if progress:
+            progress(done, len(items))
+    return reader, examples
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str], c: float = 1.0, balanced: bool = False) -> Logistic:
-    from sklearn.linear_model import LogisticRegression
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise ConfigError("training the reader needs scikit-learn; run `pip install -e '.[train]'`") from None
 
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
@@ -119,15 +143,44 @@ def pick_threshold(confidence: np.ndarray, answerable: np.ndarray, max_false_abs
     return float(round((low + scores[allowed]) / 2, 6))
 
 
-def curve(confidence: np.ndarray, answerable: np.ndarray, steps: int = 21) -> list[dict]:
-    """Abstention precision / recall / false abstention at evenly spaced thresholds."""
-    rows = []
-    answerable = answerable.astype(bool)
-    for t in np.linspace(0, 1, steps):
-        abstain = confidence < t
-        hits = int((abstain & ~answerable).sum())
-        rows.append({"threshold": round(float(t), 3),
-                     "precision": round(hits / abstain.sum(), 4) if abstain.sum() else None,
-                     "recall": round(hits / (~answerable).sum(), 4) if (~answerable).sum() else None,
-                     "false_abstention": round(float((abstain & answerable).sum() / answerable.sum()), 4) if answerable.sum() else None})
-    return rows
+def answer_shape(reader: Reader, examples: Sequence[Example], probs: Sequence[np.ndarray],
+                 ratios: Sequence[float] = (0.3, 0.45, 0.6, 0.75, 0.9, 1.01)) -> tuple[float, dict]:
+    """The runner-up ratio that quotes the evidence most often (ties: the shorter answers), and the table."""
+    table = {}
+    for ratio in ratios:
+        reader.follow_ratio = ratio
+        quoted, sentences = [], []
+        for e, p in zip(examples, probs):
+            if not (e.answerable and e.quotes and len(p)):
+                continue
+            chosen = reader._choose(list(e.inputs.candidates), p, e.inputs.vectors)
+            text = " ".join(c.text for c in chosen)
+            quoted.append(any(holds(q, text) for q in e.quotes))
+            sentences.append(len(chosen))
+        table[ratio] = (float(np.mean(quoted)), float(np.mean(sentences)))
+    best = max(table, key=lambda r: (round(table[r][0], 2), -table[r][1]))
+    reader.follow_ratio = best
+    return best, {str(r): {"evidence_quoted": round(q, 4), "sentences": round(n, 3)} for r, (q, n) in table.items()}
+
+
+def train(reader: Reader, examples: Sequence[Example], version: str, trained_on: str,
+          max_false_abstention: float = 0.04, c: float = 1.0) -> ReaderWeights:
+    """All three models, the abstention threshold and the answer shape, from labelled examples."""
+    sentence = fit_sentence_model(examples, c)
+    probs = out_of_fold_probabilities(examples, c)
+    x, right = answer_rows(reader, examples, probs)
+    answerable = np.array([e.answerable for e in examples], dtype=float)
+    answerable_model = fit_answer_model(x, answerable, c)
+    right_model = fit_answer_model(x, right, c)
+    held_out = out_of_fold_confidence(x, answerable, c)
+    threshold = pick_threshold(held_out, answerable, max_false_abstention)
+    ratio, shapes = answer_shape(reader, examples, probs)
+    abstain = held_out < threshold
+    figures = {
+        "items": len(examples), "answerable": int(answerable.sum()),
+        "lead_right_out_of_fold": round(float(right.sum() / max(1, answerable.sum())), 4),
+        "abstention_recall_out_of_fold": round(float((abstain & (answerable == 0)).sum() / max(1, (answerable == 0).sum())), 4),
+        "false_abstention_out_of_fold": round(float((abstain & (answerable == 1)).sum() / max(1, answerable.sum())), 4),
+        "answer_shapes": shapes, "abstention_curve": abstention_curve(answerable.astype(bool).tolist(), held_out.tolist()),
+    }
+    return ReaderWeights(version, sentence, answerable_model, right_model, threshold, ratio, trained_on, figures)
