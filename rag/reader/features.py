@@ -24,7 +24,7 @@ FEATURES = (
     "pool_rank", "in_top_k", "sim_gap_in_passage", "starts_with_pronoun", "log_words", "first_in_chunk",
     "soft_coverage", "soft_coverage_gap", "weakest_match",
 )
-_PRONOUN = re.compile(r"^(She|He|They|It|This|These|Those|Her|His|Their|Its|That|Such|The latter|The former)\b")
+PRONOUN_LEAD = re.compile(r"^(She|He|They|It|This|These|Those|Her|His|Their|Its|That|Such|The latter|The former)\b")
 TOP_K = 5
 # Stems of words that frame a question rather than say what it is about (BM25's stop list keeps them).
 FRAME_WORDS = frozenset("""
@@ -92,7 +92,7 @@ def sentence_features(question: str, wanted: Mapping[str, float], cands: Sequenc
             coverage(rare, set(context_terms[i])), coverage(wanted, set(heading_terms[i])),
             nov, cov[i] * (1.0 - nov), float(offered), float(kind is not None and not offered),
             1.0 / c.rank, float(c.rank <= TOP_K), sim_sentence[i] - best_in_passage[c.passage.chunk.id],
-            float(bool(_PRONOUN.match(c.text))), math.log(1 + len(c.text.split())), float(c.index == 0),
+            float(bool(PRONOUN_LEAD.match(c.text))), math.log(1 + len(c.text.split())), float(c.index == 0),
             soft[i, 0], soft[i, 0] - soft[:, 0].max(), soft[i, 1],
         ))
     return np.asarray(rows, dtype=float)

@@ -15,7 +15,7 @@ import numpy as np
 from passage.models import Passage, Retrieval
 
 from .candidates import Candidate, candidates
-from .features import FEATURES, FRAME_WORDS, STOP_WORDS, question_features, sentence_features, soft_match, words
+from .features import FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, sentence_features, soft_match, words
 from .model import ReaderWeights
 
 Tokenize = Callable[[Sequence[str]], list[list[str]]]
@@ -124,7 +124,7 @@ class Reader:
         confidence = float(self.weights.right.predict(qfeats[None, :])[0])
         answerable = float(self.weights.answerable.predict(qfeats[None, :])[0])
         cands = list(inputs.candidates)
-        chosen = self._choose(cands, probs, inputs.vectors)
+        chosen = self.choose(cands, probs, inputs.vectors)
         ranked = _rerank(inputs.pool, cands, probs, len(retrieval.passages))
         return Reading(inputs.candidates, probs, inputs.features, qfeats, ranked, chosen, confidence, answerable)
 
@@ -133,7 +133,7 @@ class Reader:
             return np.asarray(retrieval.vector, dtype=np.float32)
         return self.vectors.embedder.embed([retrieval.query])[0]
 
-    def _choose(self, cands: list[Candidate], probs: np.ndarray, vecs: np.ndarray) -> tuple[Candidate, ...]:
+    def choose(self, cands: list[Candidate], probs: np.ndarray, vecs: np.ndarray) -> tuple[Candidate, ...]:
         """The lead and, while they score close to it, up to `max_sentences - 1` more, in reading order."""
         order = list(np.argsort(-probs, kind="stable"))
         picked = [order[0]]
@@ -151,13 +151,11 @@ class Reader:
 
 def _with_antecedents(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
     """Put before a pronoun-led sentence the sentence it refers back to, when that is a candidate."""
-    from .features import _PRONOUN
-
     by_text = {(c.passage.chunk.source, c.text): c for c in cands}
     out: list[Candidate] = []
     for c in chosen:
         before = by_text.get((c.passage.chunk.source, c.previous)) if c.previous else None
-        if before is not None and _PRONOUN.match(c.text) and before not in out and before not in chosen:
+        if before is not None and PRONOUN_LEAD.match(c.text) and before not in out and before not in chosen:
             out.append(before)
         if c not in out:
             out.append(c)

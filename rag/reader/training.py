@@ -153,7 +153,7 @@ def answer_shape(reader: Reader, examples: Sequence[Example], probs: Sequence[np
         for e, p in zip(examples, probs):
             if not (e.answerable and e.quotes and len(p)):
                 continue
-            chosen = reader._choose(list(e.inputs.candidates), p, e.inputs.vectors)
+            chosen = reader.choose(list(e.inputs.candidates), p, e.inputs.vectors)
             text = " ".join(c.text for c in chosen)
             quoted.append(any(holds(q, text) for q in e.quotes))
             sentences.append(len(chosen))
