@@ -75,3 +75,9 @@ def test_retraining_writes_weights_that_load(assistant, tmp_path):
     loaded = load_weights(tmp_path / "w.json")
     assert loaded.version == "test" and loaded.threshold == weights.threshold
     assert loaded.figures["items"] == 15
+
+
+@pytest.mark.slow
+def test_reader_abstains_when_no_question_word_occurs_in_the_documents(assistant):
+    answer = assistant.ask("북한의 수도는 어디입니까?", answerer="reader")
+    assert answer.abstained and answer.confidence == 0.0 and answer.answerability == 0.0

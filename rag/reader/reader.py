@@ -123,6 +123,10 @@ class Reader:
             return Reading((), probs, inputs.features, qfeats, tuple(retrieval.passages), (), 0.0)
         confidence = float(self.weights.right.predict(qfeats[None, :])[0])
         answerable = float(self.weights.answerable.predict(qfeats[None, :])[0])
+        if inputs.wanted and all(w >= inputs.unseen_idf - 1e-9 for w in inputs.wanted.values()):
+            # Not one of the question's words occurs in any document (another language, say):
+            # whatever the nearest sentence is, the documents cannot be shown to answer.
+            confidence = answerable = 0.0
         cands = list(inputs.candidates)
         chosen = self.choose(cands, probs, inputs.vectors)
         ranked = _rerank(inputs.pool, cands, probs, len(retrieval.passages))
