@@ -1,5 +1,5 @@
 """Every answerer through the same cases, on the real corpus and the real embedding model: the
-extractive answerer, and the LLM answerer over a chat model that cites the first sentence of
+reader, the extractive answerer, and the LLM answerer over a chat model that cites the first sentence of
 passage [1] (tests/conftest.py). Embedding calls are counted by a wrapper around the real model."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.conftest import CountingEmbedder, EchoChatModel
 
 pytestmark = pytest.mark.slow
 
-ANSWERERS = ("extractive", "llm")
+ANSWERERS = ("reader", "extractive", "llm")
 CASES = [
     ("How old was Yeonmi Park when she escaped?", ()),
     ("How old was she when she got out?", ("Tell me about Yeonmi Park.",)),
@@ -57,8 +57,13 @@ def test_markers_refer_to_citations_of_retrieved_passages(assistant, name, quest
     retrieval = _found(assistant, name, question, history)
     answer = assistant.answerer(name).answer(question, retrieval)
     assert set(markers(answer.text)) == {c.n for c in answer.citations}
-    assert {c.passage.chunk.id for c in answer.citations} <= {p.chunk.id for p in retrieval.passages}
-    assert answer.retrieved == retrieval.passages
+    if name == "reader":  # it reads the whole pool and shows the k passages it ranks best
+        assert len(answer.retrieved) == len(retrieval.passages)
+        assert set(answer.retrieved) <= set(retrieval.pool)
+        assert {c.passage.chunk.id for c in answer.citations} <= {p.chunk.id for p in answer.retrieved}
+    else:
+        assert {c.passage.chunk.id for c in answer.citations} <= {p.chunk.id for p in retrieval.passages}
+        assert answer.retrieved == retrieval.passages
     assert answer.abstained == (answer.text == ABSTAIN_TEXT)
 
 
@@ -68,6 +73,7 @@ def test_the_cited_reply_is_kept_and_off_corpus_questions_abstain(assistant):
     assert (llm.answerer, llm.notice, llm.groundedness) == ("llm", "", 1.0)
     assert llm.text.endswith(" [1]") and llm.citations[0].n == 1
     assert assistant.ask(CASES[3][0], answerer="extractive").abstained
+    assert assistant.ask(CASES[3][0], answerer="reader").abstained
 
 
 @pytest.mark.parametrize("name", ANSWERERS)

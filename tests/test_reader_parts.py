@@ -139,3 +139,12 @@ def test_fit_logistic_separates_a_separable_set():
     model = fit_logistic(x, y, ("a", "b"), c=10.0)
     assert list(model.predict(x) > 0.5) == [False, False, True, True]
     assert model.features == ("a", "b")
+
+
+def test_a_cited_passage_from_further_down_the_pool_is_shown():
+    from rag.reader.answerer import include_cited
+
+    a, b, c, d = (_passage(f"c{i}", f"Sentence number {i} here.", i * 100) for i in range(4))
+    assert include_cited((a, b, c), [a]) == (a, b, c)
+    assert include_cited((a, b, c), [d, a]) == (a, b, d)
+    assert include_cited((a,), [d, a]) == (a, d)

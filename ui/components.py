@@ -90,7 +90,11 @@ def render_answer(answer: Answer, key: str, library) -> None:
             for i, passage in enumerate(answer.retrieved):
                 render_passage(passage, (), f"Related: {escape_md(short_label(passage.chunk))}", f"{key}-rel{i}", library)
         return
-    st.html(f'<div class="answer">{body_html(answer)}</div>')
+    low = is_low_confidence(answer)
+    st.html(f'<div class="answer{" low-confidence" if low else ""}">{body_html(answer)}</div>')
+    if low:
+        st.caption(f":material/warning: Low confidence ({answer.confidence:.0%}): the quoted sentence may not "
+                   "answer the question; check the sources.")
     if any(sentence.supported is False for sentence in answer.sentences):
         st.caption("Underlined sentences are not supported by the passages they cite.")
     notice(answer)
@@ -99,6 +103,14 @@ def render_answer(answer: Answer, key: str, library) -> None:
         for citation in answer.citations:
             render_citation(citation, key, library)
     st.caption(escape_md(_footer(answer)))
+
+
+LOW_CONFIDENCE = 0.5
+
+
+def is_low_confidence(answer: Answer) -> bool:
+    """An answer whose answerer rates it less likely right than not."""
+    return not answer.abstained and answer.confidence is not None and answer.confidence < LOW_CONFIDENCE
 
 
 def notice(answer: Answer) -> None:
@@ -148,7 +160,9 @@ def _find(text: str, quote: str) -> tuple[int, int]:
 
 def _footer(answer: Answer) -> str:
     parts = [answer.answerer]
-    if answer.groundedness is not None and answer.answerer != "extractive":
+    if answer.confidence is not None and not answer.abstained:
+        parts.append(f"confidence {answer.confidence:.0%}")
+    if answer.groundedness is not None and answer.answerer not in ("extractive", "reader"):
         parts.append(f"{answer.groundedness:.0%} of sentences supported")
     if "total" in answer.timings_ms:
         parts.append(f"{answer.timings_ms['total']:.0f} ms")

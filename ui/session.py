@@ -114,7 +114,7 @@ def sidebar_options(current: Settings) -> None:
                   help="How many passages retrieval hands to the answerer.")
         st.segmented_control("Retrieval", MODES, default=current.mode, key="opt_mode", required=True,
                              help="hybrid fuses dense and BM25 rankings.")
-        labels = {"extractive": "Extractive (offline)", "llm": f"LLM ({current.llm_backend}: {current.llm_model})"}
+        labels = {"reader": "Reader (offline)", "extractive": "Extractive (offline, similarity only)", "llm": f"LLM ({current.llm_backend}: {current.llm_model})"}
         st.radio("Answerer", ANSWERERS, index=ANSWERERS.index(current.answerer), key="opt_answerer",
                  format_func=labels.get)
 

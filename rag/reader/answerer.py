@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator
 
-from passage.models import Answer, Retrieval
+from passage.models import Answer, Passage, Retrieval
 
 from ..citations import abstention, cite
 from .reader import Reader
@@ -34,8 +34,8 @@ class ReaderAnswerer:
             return dataclasses.replace(abstention(question, shown, self.name), confidence=round(reading.confidence, 4),
                                        answerability=round(reading.answerable, 4))
         picked = [(c.text, c.passage) for c in reading.chosen]
-        used = list(shown) + [p for _, p in picked if p not in shown]
-        answer = cite(question, picked, used, self.name)
+        shown = include_cited(shown, [p for _, p in picked])
+        answer = cite(question, picked, shown, self.name)
         return dataclasses.replace(answer, retrieved=shown, confidence=round(reading.confidence, 4),
                                    answerability=round(reading.answerable, 4))
 
@@ -44,3 +44,18 @@ class ReaderAnswerer:
         answer = self.answer(question, retrieval)
         yield answer.text
         yield answer
+
+
+def include_cited(shown: tuple[Passage, ...], cited: list[Passage]) -> tuple[Passage, ...]:
+    """The passages to show, every cited one among them: a cited passage from further down the pool
+    takes the place of the lowest-ranked passage that is not cited."""
+    out = list(shown)
+    for passage in dict.fromkeys(cited):
+        if passage in out:
+            continue
+        spare = next((i for i in range(len(out) - 1, -1, -1) if out[i] not in cited), None)
+        if spare is None:
+            out.append(passage)
+        else:
+            out[spare] = passage
+    return tuple(out)
