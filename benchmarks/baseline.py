@@ -7,9 +7,21 @@ from pathlib import Path
 
 from langchain_chroma import Chroma
 from langchain_core.documents import Document as LCDocument
+from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.embedding import LangChainEmbeddings
+
+class LangChainEmbeddings(Embeddings):
+    """Our embedder seen through LangChain's `Embeddings` interface."""
+
+    def __init__(self, embedder):
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed([text])[0]
 
 
 def corpus_files(folder: Path) -> list[Path]:

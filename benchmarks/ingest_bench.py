@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.baseline import build, split  # noqa: E402
 from ingest.embedding import MiniLMEmbedder  # noqa: E402
 from passage.settings import Settings  # noqa: E402
-from rag.assistant import build_ingestor  # noqa: E402
+from app.wiring import build_ingestor  # noqa: E402
 
 
 def main(corpus: Path) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Protocol, Sequence
 
-from langchain_core.embeddings import Embeddings
-
 from passage.errors import ConfigError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -71,15 +69,3 @@ class MiniLMEmbedder:
         offsets = enc["offset_mapping"]
         return text if len(offsets) <= tokens else text[: offsets[tokens - 1][1]]
 
-
-class LangChainEmbeddings(Embeddings):
-    """Our embedder seen through LangChain's `Embeddings` interface."""
-
-    def __init__(self, embedder: Embedder):
-        self.embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed([text])[0]
