@@ -132,3 +132,24 @@ def test_orphan_chunks_left_by_an_interrupted_run_are_swept(store_settings, embe
     report = ingestor.ingest([docs])
     assert [o.status for o in report.outcomes] == ["unchanged"]
     assert ingestor.store.chunk_ids() == {c.id for c in kept}
+
+
+def test_a_large_folder_streams_through_in_batches(tmp_path, embedder):
+    """Each batch's records are written before later files are read, and the result is a clean ingest's."""
+    from app.wiring import build_ingestor
+    from passage.settings import Settings
+
+    docs = tmp_path / "docs"
+    for n in range(12):
+        paragraphs = [f"Report {n}, part {p}. " + " ".join(f"Station {n}-{p}-{w} logged the river crossing at dawn."
+                                                           for w in range(12)) for p in range(4)]
+        _write(docs, f"report-{n:02}.txt", f"Report {n}\n\n" + "\n\n".join(paragraphs) + "\n")
+    ingestor = build_ingestor(Settings(data_dir=tmp_path / "data", embed_batch_size=1), embedder)  # batches of ~16 chunks
+    seen = []
+    report = ingestor.ingest([docs], progress=lambda done, total: seen.append((done, total, len(ingestor.store.records()))))
+    assert report.count("new") == 12 and report.chunks > 32
+    assert seen[-1] == (12, 12, 12)
+    assert all(done == stored and total == 12 for done, total, stored in seen)  # a file counts as done once stored
+    assert any(0 < done < 12 for done, _, _ in seen[:-1])  # written before the last files were read
+    records, ids, named = _state(ingestor.store)
+    assert ids == named and len(ids) == report.chunks
