@@ -124,8 +124,7 @@ class ChromaStore:
         meta = {k: v for k, v in record.__dict__.items() if k not in _BODY_FIELDS}
         body = json.dumps({"chunk_ids": list(record.chunk_ids), "metadata": dict(record.metadata),
                            "spans": [[s.label, s.start, s.end] for s in record.spans]})
-        self._records.upsert(ids=[record.source], embeddings=[[1.0]], documents=[body], metadatas=[meta])
-        self._stamp()
+        self._stamp([record.source], [body], [meta])
 
     def delete_record(self, source: str) -> None:
         self._records.delete(ids=[source])
@@ -149,11 +148,13 @@ class ChromaStore:
         got = self._records.get(ids=[_VERSION_ID], include=["metadatas"])
         return got["metadatas"][0]["stamp"] if got["ids"] else "0"
 
-    def _stamp(self) -> None:
-        """A new version after a write: the time, for people, and a random part, so two writers never give
-        the same stamp and no write goes unnoticed."""
+    def _stamp(self, ids: Sequence[str] = (), documents: Sequence[str] = (), metadatas: Sequence[dict] = ()) -> None:
+        """A new version after a write, upserted with these manifest rows in one call (each call waits for
+        the disk). The stamp is the time, for people, and a random part, so two writers never give the
+        same stamp and no write goes unnoticed."""
         stamp = f"{time.time_ns()}-{uuid.uuid4().hex[:12]}"
-        self._records.upsert(ids=[_VERSION_ID], embeddings=[[1.0]], documents=[""], metadatas=[{"stamp": stamp}])
+        self._records.upsert(ids=[*ids, _VERSION_ID], embeddings=[[1.0]] * (len(ids) + 1), documents=[*documents, ""],
+                             metadatas=[*metadatas, {"stamp": stamp}])
 
 
 def _chunk_metadata(chunk: Chunk) -> dict:
