@@ -114,7 +114,7 @@ def ask(
     history: Annotated[Optional[list[str]], typer.Option("--history", help="An earlier question of the conversation; repeat in order.")] = None,
     source: Annotated[Optional[str], typer.Option("--source", help="Only search this document (name as `docs list` shows).")] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25 (PASSAGE_MODE).")] = None,
-    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm (PASSAGE_ANSWERER).")] = None,
+    answerer: Annotated[Optional[str], typer.Option("--answerer", help="reader, extractive or llm (PASSAGE_ANSWERER).")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Print the LLM's tokens as they arrive.")] = False,
     data_dir: DataDir = None,
     chroma_url: ChromaUrl = None,
@@ -148,10 +148,11 @@ def eval_command(
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for results.jsonl, summary.json and report.html (default: runs/<timestamp>-<mode>).")] = None,
     k: Annotated[Optional[int], typer.Option("--k", help="Passages to retrieve (PASSAGE_K).")] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", help="hybrid, dense or bm25 (PASSAGE_MODE).")] = None,
-    answerer: Annotated[Optional[str], typer.Option("--answerer", help="extractive or llm (PASSAGE_ANSWERER).")] = None,
+    answerer: Annotated[Optional[str], typer.Option("--answerer", help="reader, extractive or llm (PASSAGE_ANSWERER).")] = None,
     compare: Annotated[Optional[Path], typer.Option("--compare", help="An earlier run folder: print paired deltas and items that flipped.")] = None,
     fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", metavar="METRIC=VALUE", help="Exit 1 when METRIC is below VALUE; repeatable.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N items.")] = None,
+    split: Annotated[Optional[str], typer.Option("--split", help="dev or test: only that split's items (default: every item).")] = None,
     data_dir: DataDir = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
@@ -160,7 +161,7 @@ def eval_command(
     from rag.evaluation import compare_runs, evaluate, failed_gates, load_run, load_testset, parse_gates
 
     gates = parse_gates(fail_under or [])
-    items = load_testset(testset)[:limit]
+    items = load_testset(testset, split)[:limit]
     baseline = load_run(compare) if compare else None
     settings = load_settings(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
     assistant = build_assistant(settings)
@@ -177,6 +178,42 @@ def eval_command(
         fail(f"quality gate: {failure}")
     if failures:
         raise typer.Exit(1)
+
+
+@app.command("train-reader")
+def train_reader_command(
+    testset: Annotated[Path, typer.Argument(help="JSONL test set with dev/test splits.")] = Path("corpus/testset.jsonl"),
+    split: Annotated[str, typer.Option("--split", help="The split to train on (never report on it).")] = "dev",
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Weights file to write (default: the one shipped in rag/reader/).")] = None,
+    max_false_abstention: Annotated[float, typer.Option("--max-false-abstention", min=0.0, max=0.5, help="Largest share of answerable questions the calibrated threshold may abstain on.")] = 0.04,
+    data_dir: DataDir = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Retrain the sentence reader's models and abstention threshold on a split of the test set."""
+    from app.wiring import build_assistant
+    from rag.evaluation import load_testset
+    from rag.reader.training import collect, train
+    from rag.reader.model import save_weights, weights_path
+
+    items = load_testset(testset, split)
+    assistant = build_assistant(load_settings(data_dir=data_dir, chroma_url=chroma_url))
+    with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("read", total=len(items))
+        reader, examples = collect(assistant, items, lambda done, total: bar.update(task, completed=done, total=total))
+    weights = train(reader, examples, version=f"{datetime_now()}", trained_on=f"{testset} split={split}",
+                    max_false_abstention=max_false_abstention)
+    target = out_file or weights_path()
+    save_weights(weights, target)
+    f = weights.figures
+    print(f"trained on {f['items']} items ({f['answerable']} answerable): lead sentence right {f['lead_right_out_of_fold']:.3f}, "
+          f"abstention recall {f['abstention_recall_out_of_fold']:.3f} at false abstention {f['false_abstention_out_of_fold']:.3f} "
+          f"(out of fold); threshold {weights.threshold:.3f}; wrote {target}")
+
+
+def datetime_now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _num(value: float | None, signed: bool = False, ms: bool = False) -> str:

@@ -22,6 +22,8 @@ def answer_json(answer: Answer) -> dict:
         "answerer": answer.answerer,
         "sentences": [{"text": s.text, "markers": list(s.markers), "supported": s.supported} for s in answer.sentences],
         "groundedness": answer.groundedness,
+        "confidence": None if answer.confidence is None else round(answer.confidence, 4),
+        "answerability": None if answer.answerability is None else round(answer.answerability, 4),
     }
     if answer.notice:
         data["notice"] = answer.notice

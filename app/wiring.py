@@ -53,6 +53,13 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
     extractive = ExtractiveAnswerer(embedder, settings.answer_sentences, settings.abstain_below)
     rule = RuleRewriter()
 
+    def reader() -> Answering:
+        from rag.reader import build_reader
+        from rag.reader.answerer import ReaderAnswerer
+
+        built = build_reader(embedder, retriever, settings.cache_dir, settings.reader_pool)
+        return Answering(ReaderAnswerer(built, settings.reader_threshold), rule)
+
     def llm() -> Answering:
         from rag.llm import LLMAnswerer, LLMRewriter, make_chat_model
 
@@ -60,7 +67,7 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
         rewriter = LLMRewriter(model, settings) if settings.llm_condense else rule
         return Answering(LLMAnswerer(model, extractive, settings), rewriter)
 
-    return Assistant(settings, retriever, {"extractive": lambda: Answering(extractive, rule), "llm": llm})
+    return Assistant(settings, retriever, {"reader": reader, "extractive": lambda: Answering(extractive, rule), "llm": llm})
 
 
 def build_library(settings: Settings, embedder: Callable[[], Embedder] | None = None, store: Store | None = None,

@@ -12,7 +12,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 
 class LangChainEmbeddings(Embeddings):
-    """Our embedder seen through LangChain's `Embeddings` interface."""
+    """passage's embedder seen through LangChain's `Embeddings` interface."""
 
     def __init__(self, embedder):
         self.embedder = embedder

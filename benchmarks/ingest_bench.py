@@ -14,15 +14,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.runtime import quiet_libraries  # noqa: E402
+from app.wiring import build_ingestor, load_embedder  # noqa: E402
 from benchmarks.baseline import build, split  # noqa: E402
-from ingest.embedding import MiniLMEmbedder  # noqa: E402
 from passage.settings import Settings  # noqa: E402
-from app.wiring import build_ingestor  # noqa: E402
 
 
 def main(corpus: Path) -> None:
+    quiet_libraries()
     began = time.perf_counter()
-    embedder = MiniLMEmbedder.load()
+    embedder = load_embedder()
     print(f"model load: {time.perf_counter() - began:.2f}s (excluded below)")
     embedder.embed(["warm up"])
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,25 +17,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", default="hybrid")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
+    from app.runtime import quiet_libraries
+    from app.wiring import build_services, load_embedder
     from benchmarks.baseline import build, split
-    from ingest.embedding import MiniLMEmbedder
     from passage.settings import Settings
-    from app.wiring import build_services
     from rag.evaluation import load_testset
+    from rag.evaluation.metrics import percentile
 
+    quiet_libraries()
     items = load_testset(ROOT / "corpus" / "testset.jsonl")
-    embedder = MiniLMEmbedder.load()
+    embedder = load_embedder()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         assistant, library = build_services(Settings(data_dir=data_dir, mode=args.mode), embedder)
@@ -56,8 +53,8 @@ def main() -> None:
     print(f"warm latency over {len(items)} questions x {args.rounds} rounds (ms), mode {args.mode}")
     print(f"{'':<34}{'p50':>8}{'p95':>8}{'mean':>8}")
     for name, values in (("passage retrieval", retrieve), ("passage whole answer", whole), ("langchain tutorial query (k=4)", base)):
-        print(f"{name:<34}{1000 * pct(values, .5):>8.1f}{1000 * pct(values, .95):>8.1f}{1000 * statistics.mean(values):>8.1f}")
-    print(f"retrieval p50, passage / baseline: {pct(retrieve, .5) / pct(base, .5):.2f}")
+        print(f"{name:<34}{1000 * percentile(values, 50):>8.1f}{1000 * percentile(values, 95):>8.1f}{1000 * statistics.mean(values):>8.1f}")
+    print(f"retrieval p50, passage / baseline: {percentile(retrieve, 50) / percentile(base, 50):.2f}")
 
 
 if __name__ == "__main__":

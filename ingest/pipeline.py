@@ -39,10 +39,18 @@ class FileOutcome:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A file a folder walk left out, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class IngestReport:
     outcomes: tuple[FileOutcome, ...]
     removed: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
@@ -179,19 +187,49 @@ def sweep(store: Store) -> int:
     return len(orphans)
 
 
-def expand(paths: Sequence[Path]) -> tuple[list[Path], tuple[str, ...]]:
-    """Files to ingest: named files as they are; folders' supported files, READMEs left out."""
+def expand(paths: Sequence[Path]) -> tuple[list[Path], tuple[Skipped, ...]]:
+    """Files to ingest: named files as they are; folders' supported files, READMEs left out.
+
+    In a folder, a symbolic link is followed only to a file inside that same folder: a link
+    out of it (to /etc/passwd, say) must not put that file's text in the index. Every file
+    left out but hidden ones is reported with the reason.
+    """
     files, skipped = [], []
     for path in paths:
         if not path.is_dir():
             files.append(path)
             continue
-        for child in sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path)):
-            if child.suffix.lower() in SUPPORTED and not child.stem.upper().startswith("README"):
-                files.append(child)
+        root = path.resolve()
+        for child in sorted(p for p in path.rglob("*") if not _hidden(p, path)):
+            if child.is_dir() and not child.is_symlink():
+                continue  # rglob walks into it
+            if reason := _left_out(child, root):
+                skipped.append(Skipped(str(child), reason))
             else:
-                skipped.append(str(child))
+                files.append(child)
     return files, tuple(skipped)
+
+
+def _left_out(path: Path, root: Path) -> str:
+    """Why a file found in folder `root` is not ingested, or "" when it is."""
+    if path.is_symlink():
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+            return "a symbolic link that leads nowhere (a loop of links)"
+        if not target.is_relative_to(root):
+            return f"a symbolic link to {target}, outside {root}; not followed"
+        if target.is_dir():
+            return "a symbolic link to a folder; not followed"
+    if not path.exists():
+        return "a broken symbolic link"
+    if not path.is_file():
+        return "not a regular file"
+    if path.suffix.lower() not in SUPPORTED:
+        return f"unsupported file type {path.suffix.lower() or '(none)'!r}"
+    if path.stem.upper().startswith("README"):
+        return "a README, left out of folders"
+    return ""
 
 
 def _hidden(path: Path, root: Path) -> bool:

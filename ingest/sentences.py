@@ -24,8 +24,16 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     """
     end = len(text) if end is None else end
     cuts = sorted(set(_sentence_cuts(text, start, end)) | set(_line_cuts(text, start, end)))
+    return trimmed_spans(text, start, cuts + [end])
+
+
+def trimmed_spans(text: str, start: int, cuts: list[int]) -> list[tuple[int, int]]:
+    """The pieces of text from `start` to each cut in turn, trimmed, blank ones left out.
+
+    `trimmed_spans(" a  b ", 0, [3, 6]) == [(1, 2), (4, 5)]`
+    """
     spans, pos = [], start
-    for cut in cuts + [end]:
+    for cut in cuts:
         piece = text[pos:cut]
         if piece.strip():
             left = pos + len(piece) - len(piece.lstrip())

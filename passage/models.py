@@ -195,3 +195,5 @@ class Answer:
     groundedness: float | None = None
     notice: str = ""
     query: str = ""
+    confidence: float | None = None
+    answerability: float | None = None

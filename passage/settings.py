@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from passage.errors import ConfigError
 
 Mode = Literal["hybrid", "dense", "bm25"]
-AnswererName = Literal["extractive", "llm"]
+AnswererName = Literal["reader", "extractive", "llm"]
 LLMBackend = Literal["openai", "ollama", "llamacpp"]
 
 
@@ -30,9 +30,11 @@ class Settings(BaseSettings):
     mode: Mode = Field("hybrid", description="Retrieval mode: hybrid (dense + BM25, fused), dense or bm25.")
     candidates: int = Field(20, ge=1, le=200, description="Candidates each retriever passes to fusion in hybrid mode.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    abstain_below: float = Field(0.325, ge=0, le=1, description="Abstain when the best sentence's relevance is below this.")
-    answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences in an extractive answer.")
-    answerer: AnswererName = Field("extractive", description="extractive (offline, no model) or llm (the configured LLM backend).")
+    abstain_below: float = Field(0.325, ge=0, le=1, description="Extractive answerer: abstain when the best sentence's relevance is below this.")
+    answer_sentences: int = Field(3, ge=1, le=10, description="Extractive answerer: most sentences in an answer.")
+    answerer: AnswererName = Field("reader", description="reader (the trained sentence reader, offline), extractive (similarity only, offline) or llm (the configured LLM backend).")
+    reader_pool: int = Field(20, ge=1, le=200, description="Retrieved passages whose sentences the reader scores (the k shown are re-ranked from these).")
+    reader_threshold: float | None = Field(None, ge=0, le=1, description="Abstain when the reader's answerability is below this; unset uses the value calibrated with the weights (passage train-reader).")
     llm_backend: LLMBackend = Field("openai", description="LLM backend: openai (any OpenAI-compatible endpoint), ollama, or llamacpp (a GGUF file in-process).")
     llm_base_url: str | None = Field(None, description="Base URL of the LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
     llm_model: str = Field("local", description="Model name sent to the LLM endpoint.")

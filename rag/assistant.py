@@ -35,20 +35,29 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,
             source: str | None = None, answerer: str | None = None) -> Answer:
-        """The final answer of `stream`."""
-        *_, answer = self.stream(question, history, k=k, mode=mode, source=source, answerer=answerer)
+        """The final answer of `stream`, asked of the answerer without streaming.
+
+        (A server reports some failures, such as a prompt over its context window, only to a
+        request that does not stream; the final Answer is otherwise the same.)
+        """
+        *_, answer = self._run(question, history, k, mode, source, answerer, streaming=False)
         return answer
 
     def stream(self, question: str, history: Sequence[str] = (), *, k: int | None = None, mode: str | None = None,
                source: str | None = None, answerer: str | None = None) -> Iterator[str | Answer]:
         """Text pieces as the answerer writes them, then the final Answer with its query and timings."""
+        return self._run(question, history, k, mode, source, answerer, streaming=True)
+
+    def _run(self, question: str, history: Sequence[str], k: int | None, mode: str | None, source: str | None,
+             answerer: str | None, streaming: bool) -> Iterator[str | Answer]:
         question = clean_question(question)
         chosen = self.answering(answerer)
         query = chosen.rewriter.rewrite(question, [clean_question(h) for h in history if h and h.strip()])
         began = time.perf_counter()
         retrieval = self.retriever.search(query, k or self.settings.k, mode or self.settings.mode, source)
         retrieved = time.perf_counter()
-        for piece in chosen.answerer.stream(question, retrieval):
+        pieces = chosen.answerer.stream(question, retrieval) if streaming else [chosen.answerer.answer(question, retrieval)]
+        for piece in pieces:
             if isinstance(piece, str):
                 yield piece
                 continue

@@ -77,6 +77,21 @@ class Bm25Index:
         mask[[self._positions[cid] for cid in allowed if cid in self._positions]] = True
         return mask
 
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """BM25's IDF of each distinct term; a term no chunk holds gets the highest possible IDF.
+
+        `idf = log(1 + (N - df + 0.5) / (df + 0.5))` with N chunks, df chunks holding the term.
+        """
+        n = len(self.ids)
+        vocab = self._model.vocab_dict if self.ids else {}
+        indptr = self._model.scores["indptr"] if self.ids else None
+        out = {}
+        for term in dict.fromkeys(terms):
+            tid = vocab.get(term)
+            df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
+            out[term] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
     def save(self, folder: Path) -> None:
         """Write atomically: into a temporary folder, then rename into place."""
         folder.parent.mkdir(parents=True, exist_ok=True)

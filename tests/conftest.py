@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from app.runtime import quiet_libraries
+from passage.models import Retrieval
 from passage.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,6 +155,17 @@ class CountingEmbedder:
 
     def truncate(self, text, tokens):
         return self.embedder.truncate(text, tokens)
+
+
+class FixedRetriever:
+    """Finds the same passages for any query, and remembers the queries."""
+
+    def __init__(self, passages):
+        self.passages, self.queries = tuple(passages), []
+
+    def search(self, query, k=5, mode="hybrid", source=None):
+        self.queries.append(query)
+        return Retrieval(query, self.passages[:k], self.passages[:k])
 
 
 class BrokenChatModel(BaseChatModel):

@@ -114,3 +114,33 @@ def test_ingest_killed_midway_then_rerun_equals_a_clean_ingest(tmp_path, corpus_
     assert len(partial_records) < 7
     run("ingest", str(corpus_files), data_dir=data_dir)
     assert _snapshot(data_dir) == _snapshot(ingested_dir)
+
+
+def test_passage_ui_serves_the_app_on_loopback(fresh_data_dir, tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    passage = Path(sys.executable).with_name("passage")
+    proc = subprocess.Popen([str(passage), "ui", "--port", str(port), "--data-dir", str(fresh_data_dir)],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline, healthy = time.monotonic() + 60, False
+        while time.monotonic() < deadline and not healthy and proc.poll() is None:
+            try:
+                healthy = urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).status == 200
+            except OSError:
+                time.sleep(0.3)
+        assert healthy, proc.stdout.read().decode() if proc.poll() is not None else "no health reply"
+    finally:
+        proc.terminate()  # the command execs Streamlit, so this stops the server itself
+        assert proc.wait(timeout=15) is not None
+    output = proc.stdout.read().decode()
+    assert f"passage web chat on http://127.0.0.1:{port}" in output
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0

@@ -4,6 +4,7 @@ A browser sends any file name it likes. The stored name is the name's last path 
 `[A-Za-z0-9._-]`, so it cannot leave the uploads folder; a document's name is its file stem,
 so a name whose stem (ignoring case) belongs to another document is refused rather than
 allowed to overwrite it. The same file name again replaces that document, as re-ingesting does.
+A symbolic link already in the uploads folder is never written through.
 """
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ def save_uploads(uploads: Sequence[Upload], folder: Path, records: Sequence[Docu
             error = "another file of this upload has the same name"
         elif not error and stem in taken and taken[stem] != name:
             error = f"a document named {Path(name).stem!r} already exists (from {taken[stem]}); rename the file or remove that document first"
+        elif not error and (folder / name).is_symlink():
+            error = "a symbolic link of that name is in the uploads folder; it is left alone and nothing is written"
         if error:
             results.append(Saved(upload.name, error=error))
             continue
@@ -97,9 +100,11 @@ def is_upload(record: DocumentRecord, folder: Path) -> bool:
 
 
 def _write(folder: Path, name: str, data: bytes) -> Path:
-    target = (folder / name).resolve()
-    if target.parent != folder.resolve():  # safe_name makes this impossible; keep the promise explicit
+    """Write through a temporary file renamed over the target: a rename replaces a link at the
+    target rather than writing through it, so no upload lands outside `folder`."""
+    if name in ("", ".", "..") or Path(name).name != name:  # safe_name makes this impossible
         raise ValueError(f"refusing to write outside {folder}: {name!r}")
+    target = folder.resolve() / name  # the folder's real place; the name itself is never resolved
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     with os.fdopen(fd, "wb") as out:
         out.write(data)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
 
-from passage.errors import LoadError, one_line
+from passage.errors import LoadError
 from passage.models import Document, Heading, Page
 
-from .base import title_from_name
+from .base import clean_title, detail, source_name, title_from_name
 
 _LARGER = 1.15  # a heading's size is at least this many times the body size
 _MAX_WORDS = 12
@@ -34,7 +34,7 @@ def load(path: Path, data: bytes) -> Document:
         page_texts, page_lines = zip(*map(_read_page, reader.pages)) if reader.pages else ((), ())
         info = reader.metadata or {}
     except Exception as exc:  # pypdf raises many types for damaged files
-        raise LoadError(str(path), f"not a valid PDF ({one_line(exc)})") from None
+        raise LoadError(str(path), f"not a valid PDF ({detail(exc)})") from None
     try:
         outline = _outline(reader, reader.outline)
     except Exception:  # a broken outline is not worth refusing the file: guess headings instead
@@ -54,7 +54,7 @@ def load(path: Path, data: bytes) -> Document:
     title = meta["title"] or first or title_from_name(path.stem)
     metadata = {k: v for k, v in {**meta, "title": title}.items() if v}
     return Document(
-        source=path.stem, path=str(path), kind="pdf", title=title, text=text,
+        source=source_name(path), path=str(path), kind="pdf", title=title, text=text,
         headings=tuple(headings), pages=tuple(pages), metadata=metadata,
     )
 
@@ -67,12 +67,12 @@ def _open(path: Path, data: bytes) -> PdfReader:
         reader = PdfReader(io.BytesIO(data))
         encrypted = reader.is_encrypted
     except Exception as exc:  # pypdf raises many types for damaged files
-        raise LoadError(str(path), f"not a valid PDF ({one_line(exc)})") from None
+        raise LoadError(str(path), f"not a valid PDF ({detail(exc)})") from None
     if encrypted:
         try:
             opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
         except Exception as exc:  # e.g. AES without the `cryptography` package
-            raise LoadError(str(path), f"encrypted PDF ({one_line(exc)})") from None
+            raise LoadError(str(path), f"encrypted PDF ({detail(exc)})") from None
         if not opened:
             raise LoadError(str(path), "encrypted PDF (it needs a password)")
     return reader
@@ -145,11 +145,11 @@ def _locate(wanted: list[tuple[int, str, int]], page_texts: tuple[str, ...], pag
         if m:
             after[index] = m.end(1)
             offset = pages[index].start
-            out.append(Heading(level, title, offset + m.start(1), offset + m.end(1)))
+            out.append(Heading(level, clean_title(title), offset + m.start(1), offset + m.end(1)))
     return sorted(out, key=lambda h: h.start)
 
 
 def _clean(value: object) -> str:
     """A metadata or outline string with white space collapsed; ReportLab's "untitled" is empty."""
-    text = " ".join(str(value or "").split())
+    text = clean_title(" ".join(str(value or "").split()))
     return "" if text.lower() in ("untitled", "unspecified", "anonymous") else text

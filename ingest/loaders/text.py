@@ -12,7 +12,7 @@ from pathlib import Path
 
 from passage.models import Document, Heading
 
-from .base import _SMALL_WORDS, title_from_name
+from .base import SMALL_WORDS, clean_title, source_name, title_from_name
 
 _RESIDUE = re.compile(
     r"^(leave a (reply|comment)|your email address will not be published.*|required fields are marked.*"
@@ -28,7 +28,7 @@ def load(path: Path, text: str) -> Document:
     lines = _lines(text[:body_end])
     headings = [Heading(1, title, 0, 0)] + _headings(lines)
     return Document(
-        source=path.stem, path=str(path), kind="txt", title=title, text=text,
+        source=source_name(path), path=str(path), kind="txt", title=title, text=text,
         headings=tuple(headings), body_end=body_end,
     )
 
@@ -61,7 +61,7 @@ def is_heading_line(line: str) -> bool:
         return False
     if s[-1] in ".,;:!?*)\"”’" or not s[0].isupper():
         return False
-    major = [w for w in words if w.lower() not in _SMALL_WORDS]
+    major = [w for w in words if w.lower() not in SMALL_WORDS]
     capitalised = sum(1 for w in major if w[0].isupper() or w[0].isdigit())
     return bool(major) and capitalised / len(major) >= 0.75
 
@@ -77,7 +77,7 @@ def _headings(lines: list[tuple[int, str]]) -> list[Heading]:
         prev_blank = i == 0 or not lines[i - 1][1].strip()
         next_blank = i + 1 >= len(lines) or not lines[i + 1][1].strip()
         if prev_blank and next_blank and not first_content and is_heading_line(line):
-            found.append(Heading(2, line.strip(), start, start + len(line.rstrip())))
+            found.append(Heading(2, clean_title(line.strip()), start, start + len(line.rstrip())))
         elif blanks >= 2 and not first_content:
             pending.append((start, len(found)))
         blanks, first_content = 0, False

@@ -152,6 +152,46 @@ def token_recall(prediction: str, reference: str) -> float | None:
     return None if counts is None else counts[0] / counts[2]
 
 
+def fact_stated(answer: str, facts: Sequence[str], facts_all: Sequence[str] = ()) -> float | None:
+    """1.0 when the answer states the asked-for fact: any of `facts`, or every one of `facts_all`
+    (case, white space and curly quotes normalised); None when the item names no fact.
+
+    `fact_stated("She was 13 [1].", ["13", "thirteen"]) == 1.0`
+    """
+    if not facts and not facts_all:
+        return None
+    text = normalize_text(answer)
+    if facts_all:
+        return float(all(normalize_text(f) in text for f in facts_all))
+    return float(any(normalize_text(f) in text for f in facts))
+
+
+def evidence_quoted(answer: str, quotes: Sequence[str]) -> float | None:
+    """1.0 when the answer holds a reference quote (see `holds`); None without quotes.
+
+    `evidence_quoted("At 13, she left.", ["she left"]) == 1.0`
+    """
+    if not quotes:
+        return None
+    return float(any(holds(q, answer) for q in quotes))
+
+
+def abstention_curve(answerable: Sequence[bool], scores: Sequence[float], steps: int = 21) -> list[dict]:
+    """Abstention precision, recall and false-abstention rate when abstaining below each of
+    `steps` evenly spaced thresholds of an answerability score.
+
+    `abstention_curve([True, False], [0.9, 0.2], 3)[1] == {"threshold": 0.5, "precision": 1.0,
+    "recall": 1.0, "false_abstention": 0.0}`
+    """
+    rows = []
+    for t in np.linspace(0.0, 1.0, steps):
+        abstained = [s < t for s in scores]
+        a = abstention_scores(answerable, abstained)
+        rows.append({"threshold": round(float(t), 3), "precision": a.precision, "recall": a.recall,
+                     "false_abstention": a.false_abstention_rate})
+    return rows
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Cosine similarity; 0.0 when either vector is zero: `cosine([1, 0], [1, 1]) == 2 ** -0.5`."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)

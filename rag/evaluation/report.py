@@ -8,6 +8,7 @@ import math
 from html import escape
 from typing import Sequence
 
+from .metrics import abstention_curve
 from .runner import EvalRun, ItemResult, Summary
 
 PLOTTED = (("reciprocal_rank", "reciprocal rank"), ("ndcg_at_k", "nDCG@k"), ("context_recall", "context recall"),
@@ -42,11 +43,27 @@ def build_report(run: EvalRun, summary: Summary) -> str:
         "<h2>Distributions</h2><div class=\"plots\">",
         *(histogram_svg([r.metrics.get(key) for r in run.results], label) for key, label in PLOTTED),
         _latency_plot(run.results), "</div>",
+        *_abstention_section(run.results),
         "<h2>Questions</h2>", _items_table(run.results),
         "<h2>How to read this</h2>", _definitions(summary),
         "</body></html>\n",
     ]
     return "\n".join(parts)
+
+
+def _abstention_section(results: Sequence[ItemResult]) -> list[str]:
+    """Precision / recall of abstaining below each answerability threshold, when the answerer gave one."""
+    scored = [r for r in results if r.answerability is not None]
+    if not scored:
+        return []
+    rows = "".join(
+        f"<tr><td class=\"num\">{row['threshold']:.2f}</td><td class=\"num\">{fmt(row['precision'])}</td>"
+        f"<td class=\"num\">{fmt(row['recall'])}</td><td class=\"num\">{fmt(row['false_abstention'])}</td></tr>"
+        for row in abstention_curve([r.item.answerable for r in scored], [r.answerability for r in scored]))
+    return ["<h2>Abstention curve</h2>",
+            f"<p>Abstaining when the reader's answerability is below each threshold ({len(scored)} items).</p>",
+            "<table><tr><th>threshold</th><th>precision</th><th>recall</th><th>false abstentions</th></tr>",
+            rows, "</table>"]
 
 
 def _summary_table(summary: Summary) -> str:

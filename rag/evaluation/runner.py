@@ -28,7 +28,8 @@ from .bootstrap import CONFIDENCE, RESAMPLES, SEED, Interval, bootstrap_ci
 from .testset import EvalItem
 
 ITEM_METRICS = ("hit_at_k", "reciprocal_rank", "ndcg_at_k", "context_recall", "citation_precision",
-                "citation_recall", "token_f1", "token_recall", "semantic_similarity", "groundedness")
+                "citation_recall", "fact_stated", "evidence_quoted", "token_f1", "token_recall",
+                "semantic_similarity", "groundedness")
 LLM_JUDGED_NOTE = "LLM-judged metrics (faithfulness, answer relevancy) are not computed: no LLM judge is implemented."
 
 
@@ -56,6 +57,8 @@ class ItemResult:
     passed: bool
     query: str = ""
     answered_by: str = ""
+    confidence: float | None = None
+    answerability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -112,13 +115,16 @@ def score_item(item: EvalItem, answer: Answer, latency_ms: float, similarity: fl
         "context_recall": m.context_recall(held, len(quotes), k) if has_gold else None,
         "citation_precision": m.citation_precision(cited_evidence) if has_gold and not answer.abstained else None,
         "citation_recall": m.citation_recall(cited_evidence) if has_gold and not answer.abstained else None,
+        "fact_stated": (m.fact_stated(prediction, item.facts, item.facts_all) if item.answerable else None),
+        "evidence_quoted": m.evidence_quoted(prediction, quotes) if has_gold else None,
         "token_f1": m.token_f1(prediction, item.reference) if item.answerable else None,
         "token_recall": m.token_recall(prediction, item.reference) if item.answerable else None,
         "semantic_similarity": _similarity(item, answer, similarity),
         "groundedness": None if answer.abstained else m.groundedness(support_flags(answer)),
     }
     return ItemResult(item, answer.text, answer.abstained, retrieved, citations, scores, latency_ms,
-                      passed(item, answer.abstained, scores), answer.query, answer.answerer)
+                      passed(item, answer.abstained, scores), answer.query, answer.answerer, answer.confidence,
+                      answer.answerability)
 
 
 def passed(item: EvalItem, abstained: bool, scores: Mapping[str, float | None]) -> bool:
@@ -204,6 +210,8 @@ AGGREGATES: tuple[Aggregate, ...] = (
     Aggregate("context_recall", "retrieval", "context recall", _mean_of("context_recall"), "context_recall"),
     Aggregate("citation_precision", "citations", "citation precision", _mean_of("citation_precision"), "citation_precision"),
     Aggregate("citation_recall", "citations", "citation recall", _mean_of("citation_recall"), "citation_recall"),
+    Aggregate("fact_stated", "answers", "asked-for fact stated", _mean_of("fact_stated"), "fact_stated"),
+    Aggregate("evidence_quoted", "answers", "evidence quoted", _mean_of("evidence_quoted"), "evidence_quoted"),
     Aggregate("token_f1", "answers", "token F1", _mean_of("token_f1"), "token_f1"),
     Aggregate("token_recall", "answers", "token recall", _mean_of("token_recall"), "token_recall"),
     Aggregate("semantic_similarity", "answers", "semantic similarity", _mean_of("semantic_similarity"), "semantic_similarity"),

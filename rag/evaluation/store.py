@@ -50,6 +50,9 @@ def result_json(r: ItemResult) -> dict:
         "query": r.query,
         "answerer": r.answered_by,
         "latency_ms": r.latency_ms,
+        "confidence": r.confidence,
+        "answerability": r.answerability,
+        "split": item.split,
         "retrieved": [{"rank": n, **_passage(p, with_text=False)} for n, p in enumerate(r.retrieved, start=1)],
         "citations": [_passage(p) for p in r.citations],
         **{name: r.metrics.get(name) for name in ITEM_METRICS},
@@ -99,7 +102,7 @@ def _result(row: dict) -> ItemResult:
     item = EvalItem(id=str(row["id"]), question=row["user_input"], reference=row.get("reference") or "",
                     reference_contexts=tuple(row.get("reference_contexts") or ()), source=row.get("source") or "",
                     section=row.get("section") or "", answerable=bool(row.get("answerable", True)),
-                    history=tuple(row.get("history") or ()))
+                    history=tuple(row.get("history") or ()), split=row.get("split") or "")
     texts = row.get("retrieved_contexts") or []
     retrieved = tuple(PassageRecord(p["source"], p["section"], text, p["score"], p["evidence"], p.get("cited"))
                       for p, text in zip(row.get("retrieved") or [], texts))
@@ -107,4 +110,4 @@ def _result(row: dict) -> ItemResult:
                       for p in row.get("citations") or [])
     return ItemResult(item, row.get("response") or "", bool(row["abstained"]), retrieved, citations,
                       {name: row.get(name) for name in ITEM_METRICS}, float(row["latency_ms"]), bool(row["passed"]),
-                      row.get("query") or "", row.get("answerer") or "")
+                      row.get("query") or "", row.get("answerer") or "", row.get("confidence"), row.get("answerability"))

@@ -5,7 +5,9 @@ Field names are read in either spelling (first found wins):
     reference answer    reference | ground_truth      (optional; RAGAS v1 `answer` is a response, not read)
     reference quotes    reference_contexts | ground_truth_contexts | contexts   (optional)
 Also optional: id (default `line<n>`), source, section, history (earlier questions),
-answerable (default: true when there are reference quotes or a reference answer).
+answerable (default: true when there are reference quotes or a reference answer), split
+(`dev` or `test`: tune on dev, report on test), facts (short strings, any one of which a right
+answer states) or facts_all (all of which it states), qtype.
 A RAGAS multi-turn `user_input` (a list of {"type", "content"} messages) becomes the last
 human message plus the earlier human messages as history. Unknown fields are ignored.
 """
@@ -37,10 +39,20 @@ class EvalItem:
     section: str = ""
     answerable: bool = True
     history: tuple[str, ...] = ()
+    split: str = ""
+    facts: tuple[str, ...] = ()
+    facts_all: tuple[str, ...] = ()
+    qtype: str = ""
 
 
-def load_testset(path: Path | str) -> list[EvalItem]:
-    """Items of a JSONL test set; a bad line raises InputError naming the file and line."""
+SPLITS = ("dev", "test")
+
+
+def load_testset(path: Path | str, split: str | None = None) -> list[EvalItem]:
+    """Items of a JSONL test set (only those of `split` when given and the file has splits);
+    a bad line raises InputError naming the file and line."""
+    if split is not None and split not in SPLITS:
+        raise InputError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
     path = Path(path)
     if not path.is_file():
         raise InputError(f"test set not found: {path}")
@@ -63,7 +75,12 @@ def load_testset(path: Path | str) -> list[EvalItem]:
             items.append(item)
     if not items:
         raise InputError(f"{path}: the test set has no items")
-    return items
+    if split is None or not any(i.split for i in items):
+        return items  # a file without splits (e.g. from RAGAS) is evaluated whole
+    chosen = [i for i in items if i.split == split]
+    if not chosen:
+        raise InputError(f"{path}: no items in split {split!r}")
+    return chosen
 
 
 def parse_item(row: dict, default_id: str, where: str) -> EvalItem:
@@ -92,7 +109,18 @@ def parse_item(row: dict, default_id: str, where: str) -> EvalItem:
         section=str(row.get("section") or ""),
         answerable=bool(answerable),
         history=tuple(str(h) for h in extra_history if str(h).strip()) + history,
+        split=str(row.get("split") or ""),
+        facts=_strings(row.get("facts")),
+        facts_all=_strings(row.get("facts_all")),
+        qtype=str(row.get("qtype") or ""),
     )
+
+
+def _strings(value) -> tuple[str, ...]:
+    """`_strings("13") == ("13",)`; lists keep their non-empty strings."""
+    if isinstance(value, str):
+        value = [value]
+    return tuple(str(v).strip() for v in value or () if str(v).strip())
 
 
 def _first(row: dict, names: tuple[str, ...]):

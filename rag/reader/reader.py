@@ -1,0 +1,171 @@
+"""Read a retrieval: score every candidate sentence, pick the answer, estimate it is right.
+
+`Reader.read(question, retrieval)` returns a `Reading`: the candidates with their probability
+of stating the answer, the passages re-ranked by their best sentence, the chosen sentences
+(the lead first, preceded by the sentence a pronoun lead refers back to), and the probability
+that this answer is right. Deciding to abstain is the answerer's job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from passage.models import Passage, Retrieval
+
+from .candidates import Candidate, candidates
+from .features import FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, sentence_features, soft_match, words
+from .model import ReaderWeights
+
+Tokenize = Callable[[Sequence[str]], list[list[str]]]
+Idf = Callable[[Sequence[str]], Mapping[str, float]]
+REDUNDANT = 0.85
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the reader computed for one question before applying weights."""
+
+    question: str
+    wanted: Mapping[str, float]
+    pool: tuple[Passage, ...]
+    candidates: tuple[Candidate, ...]
+    features: np.ndarray
+    vectors: np.ndarray
+    context_tokens: tuple[list[str], ...]
+    unseen_idf: float = float("inf")
+
+
+@dataclass(frozen=True)
+class Reading:
+    candidates: tuple[Candidate, ...]
+    probabilities: np.ndarray
+    features: np.ndarray
+    question_features: np.ndarray
+    ranked: tuple[Passage, ...]
+    chosen: tuple[Candidate, ...]
+    confidence: float
+    answerable: float = 0.0
+
+    @property
+    def lead(self) -> Candidate | None:
+        if not len(self.probabilities):
+            return None
+        return self.candidates[int(np.argmax(self.probabilities))]
+
+
+class Reader:
+    """Usage: `Reader(vectors, tokenize, idf, weights).read("How old was she?", retrieval)`."""
+
+    def __init__(self, vectors, tokenize: Tokenize, idf: Idf, weights: ReaderWeights, pool: int = 20,
+                 max_sentences: int = 2, follow_ratio: float | None = None, max_chars: int = 600):
+        self.vectors = vectors
+        self.tokenize = tokenize
+        self.idf = idf
+        self.weights = weights
+        self.pool = pool
+        self.max_sentences = max_sentences
+        self.follow_ratio = weights.follow_ratio if follow_ratio is None and weights else follow_ratio
+        self.max_chars = max_chars
+
+    def inputs(self, question: str, retrieval: Retrieval) -> "Inputs":
+        """Candidates and their feature rows, before any weights are applied (training reads these)."""
+        pool = tuple(retrieval.pool or retrieval.passages)[: self.pool]
+        cands = candidates(pool)
+        wanted = {t: w for t, w in self.idf(self.tokenize([retrieval.query])[0]).items() if t not in FRAME_WORDS}
+        if not cands:
+            return Inputs(question, wanted, pool, (), np.zeros((0, len(FEATURES))), np.zeros((0, 0)), (), self._unseen())
+        query_vec = self._query_vector(retrieval)
+        n = len(cands)
+        vecs = self.vectors.embed([c.text for c in cands] + [c.context for c in cands])
+        sims = vecs @ query_vec
+        tokens = self.tokenize([c.text for c in cands] + [c.context for c in cands] + [c.heading for c in cands])
+        soft = self._soft(retrieval.query, wanted, cands)
+        feats = sentence_features(question, wanted, cands, tokens[:n], tokens[n : 2 * n], tokens[2 * n :],
+                                  sims[:n], sims[n:], soft)
+        return Inputs(question, wanted, pool, tuple(cands), feats, vecs[:n], tuple(tokens[n : 2 * n]), self._unseen())
+
+    def _soft(self, query: str, wanted: Mapping[str, float], cands: Sequence[Candidate]) -> np.ndarray:
+        """Per candidate: how closely its context's words match the question's, by word vectors."""
+        qwords = [w for w in words(query, STOP_WORDS) if self.tokenize([w])[0] and self.tokenize([w])[0][0] in wanted]
+        if not qwords:
+            return np.zeros((len(cands), 2))
+        weights = np.array([wanted[self.tokenize([w])[0][0]] for w in qwords])
+        per = [words(c.context, STOP_WORDS) for c in cands]
+        vocab = list(dict.fromkeys([*qwords, *(w for ws in per for w in ws)]))
+        index = {w: i for i, w in enumerate(vocab)}
+        vecs = self.vectors.embed(vocab)
+        qv = vecs[[index[w] for w in qwords]]
+        return np.array([soft_match(qv, weights, vecs[[index[w] for w in ws]]) for ws in per])
+
+    def _unseen(self) -> float:
+        """The IDF of a term no chunk holds (the highest there is)."""
+        return next(iter(self.idf(["\x00unseen"]).values()))
+
+    def judge(self, inputs: "Inputs", probs: np.ndarray) -> tuple[np.ndarray, Candidate | None]:
+        """The question-level feature row for sentence probabilities `probs`, and the lead."""
+        if not inputs.candidates:
+            return question_features(inputs.question, inputs.wanted, probs, inputs.features, None, set(), set()), None
+        lead = inputs.candidates[int(np.argmax(probs))]
+        pool_terms = {t for ts in inputs.context_tokens for t in ts}
+        passage_terms = set(self.tokenize([f"{lead.heading}\n{lead.passage.chunk.text}"])[0])
+        pool_text = "\n".join(p.chunk.text for p in inputs.pool)
+        unknown = sum(w >= inputs.unseen_idf - 1e-9 for w in inputs.wanted.values()) / len(inputs.wanted) if inputs.wanted else 0.0
+        return question_features(inputs.question, inputs.wanted, probs, inputs.features, lead, pool_terms, passage_terms,
+                                 pool_text, unknown), lead
+
+    def read(self, question: str, retrieval: Retrieval) -> Reading:
+        inputs = self.inputs(question, retrieval)
+        probs = self.weights.sentence.predict(inputs.features)
+        qfeats, lead = self.judge(inputs, probs)
+        if lead is None:
+            return Reading((), probs, inputs.features, qfeats, tuple(retrieval.passages), (), 0.0)
+        confidence = float(self.weights.right.predict(qfeats[None, :])[0])
+        answerable = float(self.weights.answerable.predict(qfeats[None, :])[0])
+        cands = list(inputs.candidates)
+        chosen = self.choose(cands, probs, inputs.vectors)
+        ranked = _rerank(inputs.pool, cands, probs, len(retrieval.passages))
+        return Reading(inputs.candidates, probs, inputs.features, qfeats, ranked, chosen, confidence, answerable)
+
+    def _query_vector(self, retrieval: Retrieval) -> np.ndarray:
+        if retrieval.vector is not None:
+            return np.asarray(retrieval.vector, dtype=np.float32)
+        return self.vectors.embedder.embed([retrieval.query])[0]
+
+    def choose(self, cands: list[Candidate], probs: np.ndarray, vecs: np.ndarray) -> tuple[Candidate, ...]:
+        """The lead and, while they score close to it, up to `max_sentences - 1` more, in reading order."""
+        order = list(np.argsort(-probs, kind="stable"))
+        picked = [order[0]]
+        length = len(cands[order[0]].text)
+        for i in order[1:]:
+            if len(picked) >= self.max_sentences or probs[i] < self.follow_ratio * probs[order[0]]:
+                break
+            if any(float(vecs[i] @ vecs[j]) > REDUNDANT for j in picked) or length + len(cands[i].text) > self.max_chars:
+                continue
+            picked.append(i)
+            length += len(cands[i].text)
+        chosen = [cands[i] for i in picked]
+        return tuple(_with_antecedents(chosen, cands))
+
+
+def _with_antecedents(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+    """Put before a pronoun-led sentence the sentence it refers back to, when that is a candidate."""
+    by_text = {(c.passage.chunk.source, c.text): c for c in cands}
+    out: list[Candidate] = []
+    for c in chosen:
+        before = by_text.get((c.passage.chunk.source, c.previous)) if c.previous else None
+        if before is not None and PRONOUN_LEAD.match(c.text) and before not in out and before not in chosen:
+            out.append(before)
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def _rerank(pool: Sequence[Passage], cands: Sequence[Candidate], probs: np.ndarray, k: int) -> tuple[Passage, ...]:
+    """Pool passages by their best sentence's probability (retrieval order breaks ties), first `k`."""
+    best: dict[str, float] = {}
+    for c, p in zip(cands, probs):
+        best[c.passage.chunk.id] = max(best.get(c.passage.chunk.id, 0.0), float(p))
+    order = sorted(range(len(pool)), key=lambda i: (-best.get(pool[i].chunk.id, 0.0), i))
+    return tuple(pool[i] for i in order[:k])

@@ -1,0 +1,186 @@
+"""Fit the reader's two models on labelled questions (the test set's `dev` split).
+
+1. Sentence model: a candidate is positive when it holds a reference quote of the question
+   (rag.evaluation.metrics.holds, either way round for quotes longer than one sentence).
+2. Answer model: its features come from out-of-fold sentence probabilities (grouped by
+   question, so no question scores its own training rows); an item is positive when the lead
+   sentence is a positive, negative when the lead is wrong or the question is unanswerable.
+3. Threshold: on out-of-fold answer probabilities, the highest cut that keeps abstentions on
+   answerable questions at or under `max_false_abstention`.
+scikit-learn is imported here only; asking needs numpy alone (see model.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from passage.errors import ConfigError
+from rag.evaluation.metrics import abstention_curve, holds
+
+from .features import FEATURES, QUESTION_FEATURES
+from .model import Logistic, ReaderWeights
+from .reader import Inputs, Reader
+
+FOLDS = 5
+MIN_SENTENCE_WORDS_INSIDE_QUOTE = 6
+
+
+@dataclass(frozen=True)
+class Example:
+    """One question's reader inputs, its gold quotes, and whether it can be answered."""
+
+    id: str
+    inputs: Inputs
+    quotes: tuple[str, ...]
+    source: str
+    answerable: bool
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.array([is_evidence(c.text, c.passage.chunk.source, self.quotes, self.source)
+                         for c in self.inputs.candidates], dtype=float)
+
+
+def is_evidence(sentence: str, source: str, quotes: Sequence[str], gold_source: str = "") -> bool:
+    """A sentence states the answer when it holds a quote, or lies inside a longer one."""
+    if gold_source and source != gold_source:
+        return False
+    return any(holds(q, sentence) or (len(sentence.split()) >= MIN_SENTENCE_WORDS_INSIDE_QUOTE and len(q) > len(sentence)
+                                      and holds(sentence, q)) for q in quotes)
+
+
+def collect(assistant, items, progress=None) -> tuple[Reader, list[Example]]:
+    """Each item's reader inputs, retrieved the way the assistant answers it (follow-ups rewritten)."""
+    from . import build_reader
+    from .model import blank_weights
+
+    settings = assistant.settings
+    reader = build_reader(assistant.retriever.embedder, assistant.retriever, settings.cache_dir, settings.reader_pool,
+                          blank_weights())
+    rewriter = assistant.answering("extractive").rewriter
+    examples = []
+    for done, item in enumerate(items, start=1):
+        query = rewriter.rewrite(item.question, list(item.history))
+        retrieval = assistant.retriever.search(query, settings.k, settings.mode)
+        examples.append(Example(item.id, reader.inputs(item.question, retrieval), item.reference_contexts,
+                                item.source, item.answerable))
+        if progress:
+            progress(done, len(items))
+    return reader, examples
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str], c: float = 1.0, balanced: bool = False) -> Logistic:
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise ConfigError("training the reader needs scikit-learn; run `pip install -e '.[train]'`") from None
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced" if balanced else None)
+    model.fit((x - mean) / scale, y)
+    return Logistic(tuple(names), mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
+
+
+def fit_sentence_model(examples: Sequence[Example], c: float = 1.0) -> Logistic:
+    rows = [e for e in examples if e.answerable and e.quotes and len(e.inputs.candidates)]
+    x = np.vstack([e.inputs.features for e in rows])
+    y = np.concatenate([e.labels for e in rows])
+    return fit_logistic(x, y, FEATURES, c)
+
+
+def out_of_fold_probabilities(examples: Sequence[Example], c: float = 1.0, folds: int = FOLDS) -> list[np.ndarray]:
+    """Each example's sentence probabilities from a model trained on the other folds."""
+    out: list[np.ndarray] = [np.zeros(0)] * len(examples)
+    for fold in range(folds):
+        train = [e for i, e in enumerate(examples) if i % folds != fold]
+        model = fit_sentence_model(train, c)
+        for i, e in enumerate(examples):
+            if i % folds == fold:
+                out[i] = model.predict(e.inputs.features)
+    return out
+
+
+def answer_rows(reader: Reader, examples: Sequence[Example], probs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Question-level features and labels (1 = the lead sentence states the answer)."""
+    x, y = [], []
+    for e, p in zip(examples, probs):
+        row, lead = reader.judge(e.inputs, p)
+        x.append(row)
+        right = lead is not None and e.answerable and bool(e.labels[int(np.argmax(p))]) if len(p) else False
+        y.append(float(right))
+    return np.vstack(x), np.array(y)
+
+
+def fit_answer_model(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> Logistic:
+    return fit_logistic(x, y, QUESTION_FEATURES, c)
+
+
+def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, c: float = 1.0, folds: int = FOLDS) -> np.ndarray:
+    out = np.zeros(len(y))
+    for fold in range(folds):
+        train = np.arange(len(y)) % folds != fold
+        out[~train] = fit_answer_model(x[train], y[train], c).predict(x[~train])
+    return out
+
+
+def pick_threshold(confidence: np.ndarray, answerable: np.ndarray, max_false_abstention: float) -> float:
+    """The highest cut with abstentions on answerable items at or under the limit.
+
+    `pick_threshold(np.array([.1, .5, .9, .2]), np.array([1, 1, 1, 0]), 0.34) == 0.3` (midway
+    between the lowest answerable confidence it may give up and the next).
+    """
+    scores = np.sort(confidence[answerable.astype(bool)])
+    allowed = int(np.floor(max_false_abstention * len(scores) + 1e-9))
+    if len(scores) == 0:
+        return 0.0
+    if allowed >= len(scores):
+        return float(scores[-1])
+    low = scores[allowed - 1] if allowed > 0 else 0.0
+    return float(round((low + scores[allowed]) / 2, 6))
+
+
+def answer_shape(reader: Reader, examples: Sequence[Example], probs: Sequence[np.ndarray],
+                 ratios: Sequence[float] = (0.3, 0.45, 0.6, 0.75, 0.9, 1.01)) -> tuple[float, dict]:
+    """The runner-up ratio that quotes the evidence most often (ties: the shorter answers), and the table."""
+    table = {}
+    for ratio in ratios:
+        reader.follow_ratio = ratio
+        quoted, sentences = [], []
+        for e, p in zip(examples, probs):
+            if not (e.answerable and e.quotes and len(p)):
+                continue
+            chosen = reader.choose(list(e.inputs.candidates), p, e.inputs.vectors)
+            text = " ".join(c.text for c in chosen)
+            quoted.append(any(holds(q, text) for q in e.quotes))
+            sentences.append(len(chosen))
+        table[ratio] = (float(np.mean(quoted)), float(np.mean(sentences)))
+    best = max(table, key=lambda r: (round(table[r][0], 2), -table[r][1]))
+    reader.follow_ratio = best
+    return best, {str(r): {"evidence_quoted": round(q, 4), "sentences": round(n, 3)} for r, (q, n) in table.items()}
+
+
+def train(reader: Reader, examples: Sequence[Example], version: str, trained_on: str,
+          max_false_abstention: float = 0.04, c: float = 1.0) -> ReaderWeights:
+    """All three models, the abstention threshold and the answer shape, from labelled examples."""
+    sentence = fit_sentence_model(examples, c)
+    probs = out_of_fold_probabilities(examples, c)
+    x, right = answer_rows(reader, examples, probs)
+    answerable = np.array([e.answerable for e in examples], dtype=float)
+    answerable_model = fit_answer_model(x, answerable, c)
+    right_model = fit_answer_model(x, right, c)
+    held_out = out_of_fold_confidence(x, answerable, c)
+    threshold = pick_threshold(held_out, answerable, max_false_abstention)
+    ratio, shapes = answer_shape(reader, examples, probs)
+    abstain = held_out < threshold
+    figures = {
+        "items": len(examples), "answerable": int(answerable.sum()),
+        "lead_right_out_of_fold": round(float(right.sum() / max(1, answerable.sum())), 4),
+        "abstention_recall_out_of_fold": round(float((abstain & (answerable == 0)).sum() / max(1, (answerable == 0).sum())), 4),
+        "false_abstention_out_of_fold": round(float((abstain & (answerable == 1)).sum() / max(1, answerable.sum())), 4),
+        "answer_shapes": shapes, "abstention_curve": abstention_curve(answerable.astype(bool).tolist(), held_out.tolist()),
+    }
+    return ReaderWeights(version, sentence, answerable_model, right_model, threshold, ratio, trained_on, figures)

@@ -1,0 +1,141 @@
+"""The sentence reader's pure parts: answer types, features, weights file, training helpers."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from passage.errors import ConfigError
+from passage.models import Chunk, Passage
+from rag.reader.answer_types import expected_type, found, offers
+from rag.reader.candidates import candidates
+from rag.reader.features import (FEATURES, QUESTION_FEATURES, coverage, novelty, question_names, rare_terms,
+                                 share_present, soft_match, words)
+from rag.reader.model import FORMAT, Logistic, blank_weights, load_weights, save_weights
+from rag.reader.training import fit_logistic, is_evidence, pick_threshold
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How old was she when she got out?", "number"),
+    ("how many people fled", "number"),
+    ("When did Jo leave?", "date"),
+    ("In what year was the Covenant adopted?", "date"),
+    ("Which countries also restrict exit?", "country"),
+    ("Where did they arrive?", "place"),
+    ("Who chaired the commission?", "person"),
+    ("What is the name of her mother?", "person"),
+    ("According to the article, who helped Jo?", "person"),
+    ("Why do people leave?", None),
+    ("What does Article 13 say?", None),
+])
+def test_expected_type(question, kind):
+    assert expected_type(question) == kind
+
+
+def test_found_and_offers():
+    assert found("date", "In 1948 and 2006, in June.") == {"1948", "2006", "june"}
+    assert found("number", "She was 13, with two others.") == {"13", "two"}
+    assert found("country", "Saudi Arabia and Eritrea restrict exit.") == {"saudi arabia", "eritrea"}
+    assert found("person", "Yeonmi Park met Michael Kirby.") == {"yeonmi park", "michael kirby"}
+    assert offers("number", "She escaped at the age of 13.", "How old was she?") is True
+    assert offers("date", "She left in 2006.", "What happened in 2006?") is False
+    assert offers(None, "She left in 2006.", "Why?") is False
+    with pytest.raises(ValueError, match="choose one of"):
+        found("colour", "red")
+
+
+def test_lexical_features_exact():
+    assert coverage({"a": 1.0, "b": 3.0}, {"b"}) == 0.75
+    assert coverage({}, {"b"}) == 0.0
+    assert rare_terms({"a": 1.0, "b": 3.0, "c": 2.0}, 2) == {"b": 3.0, "c": 2.0}
+    assert novelty({"a"}, ["a", "b", "c", "b"]) == 0.75
+    assert novelty({"a"}, []) == 0.0
+    assert soft_match(np.eye(2), np.array([1.0, 3.0]), np.eye(2)[:1]) == (0.25, 0.0)
+    assert soft_match(np.zeros((0, 2)), np.zeros(0), np.eye(2)) == (0.0, 0.0)
+    assert words("The Gobi Desert, the desert!", frozenset({"the"})) == ["gobi", "desert"]
+    assert question_names("Who met Kim Jong Un in Hanoi?") == ["Kim Jong Un", "Hanoi"]
+    assert share_present(["Hanoi", "Kim"], "kim visited") == 0.5
+    assert share_present([], "anything") == 1.0
+
+
+def _passage(cid: str, text: str, start: int, score: float = 1.0) -> Passage:
+    chunk = Chunk(cid, "doc", "Doc", "Doc > Part", text, start, start + len(text), None, 10, "Doc > Part")
+    return Passage(chunk, score)
+
+
+def test_candidates_are_unique_and_carry_the_sentence_before():
+    first = _passage("c1", "Yeonmi Park escaped at 13 with her mother. She crossed the Gobi Desert.", 0)
+    second = _passage("c2", "She crossed the Gobi Desert. They arrived in South Korea later.", 43)
+    found_ = candidates([first, second])
+    assert [c.text for c in found_] == ["Yeonmi Park escaped at 13 with her mother.", "She crossed the Gobi Desert.",
+                                        "They arrived in South Korea later."]
+    assert [c.rank for c in found_] == [1, 1, 2]
+    assert found_[1].previous == "Yeonmi Park escaped at 13 with her mother."
+    assert found_[2].previous == "She crossed the Gobi Desert."
+    assert found_[1].context == "Doc > Part\nYeonmi Park escaped at 13 with her mother. She crossed the Gobi Desert."
+
+
+def test_logistic_predicts_from_standardised_inputs():
+    model = Logistic(("x",), np.array([1.0]), np.array([2.0]), np.array([4.0]), -1.0)
+    # z = ((3 - 1) / 2) * 4 - 1 = 3
+    assert model.predict(np.array([[3.0]]))[0] == pytest.approx(1 / (1 + np.exp(-3.0)))
+    assert len(model.predict(np.zeros((0, 1)))) == 0
+
+
+def test_shipped_weights_load_with_their_version_and_match_the_features():
+    weights = load_weights()
+    assert weights.version
+    assert weights.sentence.features == FEATURES
+    assert weights.answerable.features == QUESTION_FEATURES
+    assert 0.0 <= weights.threshold <= 1.0
+    assert "split=dev" in weights.trained_on
+
+
+def test_weights_round_trip_and_refuse_stale_files(tmp_path):
+    path = tmp_path / "w.json"
+    save_weights(blank_weights(), path)
+    assert load_weights(path).version == "blank"
+    data = json.loads(path.read_text())
+    data["sentence"]["features"] = ["something", "else"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="retrain with `passage train-reader`"):
+        load_weights(path)
+    data["format"] = FORMAT + 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="format"):
+        load_weights(path)
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_weights(path)
+    del data["right"]
+    data["format"] = FORMAT
+    data["sentence"]["features"] = list(FEATURES)
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="missing"):
+        load_weights(path)
+
+
+def test_pick_threshold_keeps_false_abstentions_under_the_limit():
+    confidence = np.array([0.1, 0.5, 0.9, 0.2])
+    answerable = np.array([1, 1, 1, 0])
+    assert pick_threshold(confidence, answerable, 0.34) == 0.3
+    assert pick_threshold(confidence, answerable, 0.0) == 0.05
+    assert pick_threshold(confidence, np.array([0, 0, 0, 0]), 0.1) == 0.0
+
+
+def test_is_evidence_reads_quotes_both_ways_and_checks_the_source():
+    quote = "escaped North Korea at the age of 13 with her mother"
+    assert is_evidence("One such individual is Yeonmi Park, who escaped North Korea at the age of 13 with her mother.", "doc", [quote])
+    assert not is_evidence("They walked across the Gobi Desert.", "doc", [quote])
+    assert not is_evidence("Yeonmi Park escaped North Korea at the age of 13 with her mother.", "other", [quote], "doc")
+    long_quote = "They walked across the Gobi Desert for days. Then they reached Mongolia and finally South Korea."
+    assert is_evidence("Then they reached Mongolia and finally South Korea.", "doc", [long_quote])
+
+
+def test_fit_logistic_separates_a_separable_set():
+    x = np.array([[0.0, 1.0], [0.1, 0.9], [1.0, 0.0], [0.9, 0.2]])
+    y = np.array([0.0, 0.0, 1.0, 1.0])
+    model = fit_logistic(x, y, ("a", "b"), c=10.0)
+    assert list(model.predict(x) > 0.5) == [False, False, True, True]
+    assert model.features == ("a", "b")
