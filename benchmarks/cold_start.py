@@ -1,6 +1,6 @@
 """Cold start of `passage ask`: every figure from fresh processes, median of several runs.
 
-    .venv/bin/python benchmarks/cold_start.py [--runs 5] [--ref GIT_REF]
+    .venv/bin/python benchmarks/cold_start.py [--runs 5] [--ref GIT_REF_OR_FOLDER ...]
 
 Phases, each measured apart:
   import torch   wall time of `python -c "import torch"` (the yardstick)
@@ -14,8 +14,9 @@ Phases, each measured apart:
 Each figure is wall time and CPU time (user + sys, all threads): on a busy machine the CPU
 time is the steadier of the two.
 
-`--ref` also measures that git commit (exported with `git archive` into a temporary folder,
-with its own index) in the same run, runs interleaved, so both see the same machine load.
+`--ref` (repeatable) also measures another version in the same run, runs interleaved, so all
+see the same machine load: a git commit (exported with `git archive` into a temporary
+folder) or a folder holding another checkout. Each version gets its own index.
 The disk cache is warm (one untimed `ask` per tree first): "cold" means a fresh process.
 Settings come from the environment as usual, e.g. PASSAGE_EMBEDDER=onnx.
 """
@@ -149,13 +150,13 @@ def export(ref: str, folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--ref", help="also measure this git commit, e.g. main or a commit id")
+    parser.add_argument("--ref", action="append", default=[], help="also measure this git commit or folder; repeatable")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        trees = [Tree("this tree", ROOT, tmp_path / "data-this")]
-        if args.ref:
-            trees.insert(0, Tree(args.ref, export(args.ref, tmp_path / "ref"), tmp_path / "data-ref"))
+        trees = [Tree(ref, Path(ref) if Path(ref).is_dir() else export(ref, tmp_path / f"ref-{i}"), tmp_path / f"data-{i}")
+                 for i, ref in enumerate(args.ref)]
+        trees.append(Tree("this tree", ROOT, tmp_path / "data-this"))
         for tree in trees:
             tree.prepare()
         torch = []
@@ -170,7 +171,7 @@ def main() -> None:
 def report(trees: list[Tree], torch: list[list[float]], runs: dict[str, list[dict[str, list[float]]]], n: int) -> None:
     print(f"cold start of `passage ask`, median of {n} fresh processes each, seconds wall / cpu (user+sys); "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'':<28}" + "".join(f"{t.label:>18}" for t in trees))
+    print(f"{'':<28}" + "".join(f"{t.label[-17:]:>18}" for t in trees))
     yardstick = 'python -c "import torch"'
     print(f"{yardstick:<28}" + _cell(torch) * len(trees))
     for phase in ("interpreter", "imports", "model load", "answer", "ask (whole)"):
