@@ -66,11 +66,12 @@ def open_store(settings: Settings) -> "ChromaStore":
 class ChromaStore:
     """Usage: `store = open_store(settings); store.query(vector, k=5)`."""
 
-    def __init__(self, client, name: str):
+    def __init__(self, client, name: str, page: int = 5000):
         self._client = client
         self._chunks = self._collection(name)
         self._records = self._collection(name + _RECORDS_SUFFIX)
         self._batch = max(1, min(client.get_max_batch_size(), 1000))
+        self._page = page  # rows per read: one read of ~30k rows or more fails ("too many SQL variables")
 
     def _collection(self, name: str):
         try:
@@ -98,7 +99,7 @@ class ChromaStore:
             self._stamp()
 
     def chunk_ids(self) -> set[str]:
-        return set(self._chunks.get(include=[])["ids"])
+        return set(self._get(self._chunks, [])["ids"])
 
     def count(self) -> int:
         return self._chunks.count()
@@ -106,8 +107,23 @@ class ChromaStore:
     def chunks(self, ids: Sequence[str] | None = None) -> list[Chunk]:
         if ids is not None and not ids:
             return []
-        got = self._chunks.get(ids=list(ids) if ids is not None else None, include=["documents", "metadatas"])
+        got = self._get(self._chunks, ["documents", "metadatas"], ids)
         return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def _get(self, collection, include: list[str], ids: Sequence[str] | None = None) -> dict[str, list]:
+        """The rows named by `ids` (default: every row), read a page at a time."""
+        out: dict[str, list] = {"ids": [], **{field: [] for field in include}}
+        offset = 0
+        while True:
+            if ids is None:
+                got = collection.get(limit=self._page, offset=offset, include=include)
+            else:
+                got = collection.get(ids=list(ids[offset : offset + self._page]), include=include)
+            for field in out:
+                out[field] += got[field]
+            offset += self._page
+            if (len(got["ids"]) < self._page) if ids is None else offset >= len(ids):
+                return out
 
     def query(self, vector: Sequence[float], k: int, source: str | None = None) -> list[Passage]:
         n = min(k, self.count())
@@ -138,7 +154,7 @@ class ChromaStore:
         return _record(got["documents"][0], got["metadatas"][0]) if got["ids"] else None
 
     def records(self) -> list[DocumentRecord]:
-        got = self._records.get(include=["documents", "metadatas"])
+        got = self._get(self._records, ["documents", "metadatas"])
         rows = zip(got["ids"], got["documents"], got["metadatas"])
         return sorted((_record(d, m) for i, d, m in rows if i != _VERSION_ID), key=lambda r: r.source)
 
