@@ -4,16 +4,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.runtime import configure
 from passage.errors import PassageError
 from passage.settings import load_settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask cited questions of a small document library.")
 docs_app = typer.Typer(no_args_is_help=True, help="List and remove indexed documents.")
@@ -36,7 +38,7 @@ def ingest(
     from app.wiring import build_library
 
     library = build_library(load_settings(data_dir=data_dir, chroma_url=chroma_url))
-    with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+    with _progress("files") as bar:
         task = bar.add_task("embed", total=None)
         report = library.add(paths, progress=lambda done, total: bar.update(task, completed=done, total=total), prune=prune)
     for outcome in report.failed:
@@ -48,6 +50,14 @@ def ingest(
     )
     if report.failed:
         raise typer.Exit(1)
+
+
+def _progress(label: str) -> Progress:
+    """A bar on stderr with done/total, time so far and time left (imported here: `ask` never shows one)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"),
+                    TimeRemainingColumn(), console=err, transient=True)
 
 
 def _report_table(report) -> Table:
@@ -155,7 +165,7 @@ def eval_command(
     baseline = load_run(compare) if compare else None
     settings = load_settings(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
     assistant = build_assistant(settings)
-    with Progress(TextColumn("asking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+    with _progress("asking") as bar:
         task = bar.add_task("eval", total=len(items))
         run, summary, folder = evaluate(assistant, items, out_dir, lambda done, total: bar.update(task, completed=done, total=total),
                                         testset=str(testset))

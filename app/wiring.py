@@ -3,6 +3,8 @@
 The CLI calls these, the web page wraps them in `st.cache_resource`, tests pass a temporary
 data dir and the session's embedder. Nothing here runs at import time; the LLM backend is
 built when the LLM answerer is first asked for, and the embedding model only when needed.
+What only adding documents needs (loaders, chunking) is imported only then, so `passage ask`
+starts without it.
 Usage: `build_assistant(Settings()).ask("How old was Yeonmi Park?")`.
 """
 from __future__ import annotations
@@ -10,10 +12,6 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
-from ingest.chunking import Chunker
-from ingest.embedding import Embedder, MiniLMEmbedder
-from ingest.library import Library
-from ingest.pipeline import Ingestor
 from ingest.store import Store, open_store
 from passage.settings import Settings
 from rag.answering import Answering
@@ -24,6 +22,10 @@ from rag.retrieval import Retriever
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+
+    from ingest.embedding import Embedder
+    from ingest.library import Library
+    from ingest.pipeline import Ingestor
 
 
 class Services(NamedTuple):
@@ -71,16 +73,23 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
 def build_library(settings: Settings, embedder: Callable[[], Embedder] | None = None, store: Store | None = None,
                   on_change: Callable[[], None] | None = None) -> Library:
     """A library over the store; `embedder` gives the model when files are added (default: load it then)."""
+    from ingest.library import Library
+
     store = store or open_store(settings)
     model = embedder or functools.partial(load_embedder, settings.embed_batch_size)
     return Library(store, lambda: build_ingestor(settings, model(), store), settings.max_file_bytes, on_change)
 
 
 def build_ingestor(settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> Ingestor:
+    from ingest.chunking import Chunker
+    from ingest.pipeline import Ingestor
+
     embedder = embedder or load_embedder(settings.embed_batch_size)
     chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
     return Ingestor(store or open_store(settings), embedder, chunker, settings.max_file_bytes, settings.embed_batch_size)
 
 
 def load_embedder(batch_size: int = 32) -> Embedder:
+    from ingest.embedding import MiniLMEmbedder
+
     return MiniLMEmbedder.load(batch_size)

@@ -1,15 +1,13 @@
-"""Query latency: warm retrieval and whole-answer p50/p95 over the test set, the LangChain
-tutorial pipeline's query latency in the same run, and the cold start of `passage ask`
-split into imports, model load and answering.
+"""Query latency: warm retrieval and whole-answer p50/p95 over the test set, and the LangChain
+tutorial pipeline's query latency in the same run. The cold start of `passage ask` is
+benchmarks/cold_start.py.
 
     .venv/bin/python benchmarks/query_bench.py [--mode hybrid] [--rounds 3]
 """
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,22 +15,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-COLD = """
-import time, json
-t0 = time.perf_counter()
-from app.runtime import quiet_libraries
-quiet_libraries()
-from passage.settings import Settings
-from app.wiring import build_assistant, load_embedder
-import sentence_transformers, chromadb
-t1 = time.perf_counter()
-embedder = load_embedder()
-t2 = time.perf_counter()
-answer = build_assistant(Settings(data_dir={data_dir!r}), embedder).ask("How old was Yeonmi Park when she escaped?")
-t3 = time.perf_counter()
-print(json.dumps({{"imports": t1 - t0, "model load": t2 - t1, "answering": t3 - t2}}))
-"""
 
 
 def main() -> None:
@@ -68,15 +50,11 @@ def main() -> None:
                 t = time.perf_counter()
                 baseline.similarity_search(item.question, k=4)
                 base.append(time.perf_counter() - t)
-        cold = json.loads(subprocess.run([sys.executable, "-c", COLD.format(data_dir=str(data_dir))], cwd=ROOT,
-                                         capture_output=True, text=True, check=True).stdout)
     print(f"warm latency over {len(items)} questions x {args.rounds} rounds (ms), mode {args.mode}")
     print(f"{'':<34}{'p50':>8}{'p95':>8}{'mean':>8}")
     for name, values in (("passage retrieval", retrieve), ("passage whole answer", whole), ("langchain tutorial query (k=4)", base)):
         print(f"{name:<34}{1000 * percentile(values, 50):>8.1f}{1000 * percentile(values, 95):>8.1f}{1000 * statistics.mean(values):>8.1f}")
     print(f"retrieval p50, passage / baseline: {percentile(retrieve, 50) / percentile(base, 50):.2f}")
-    print("cold start of one question (s): " + ", ".join(f"{k} {v:.2f}" for k, v in cold.items())
-          + f", total {sum(cold.values()):.2f}")
 
 
 if __name__ == "__main__":

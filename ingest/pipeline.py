@@ -1,16 +1,18 @@
 """Ingest files into the store, incrementally and safely.
 
-Order of writes for a document: new chunks first (ids are content-derived, so writing
-them twice is harmless), then its manifest record, then its old chunks go. A run killed at
-any point leaves at worst chunks no record names; every run ends by sweeping those, so the
-next run leaves exactly what a clean ingest leaves. Chunks already in the store keep their
-vectors: only text never seen before is embedded, in length-sorted batches across
-documents, before anything is written.
+Files stream through in batches: a batch's files are loaded and chunked until about
+`batch_size * 16` chunks wait to be embedded; those are embedded in length-sorted batches
+across its documents and written, and the next batch begins. Memory stays flat however many
+files there are. Order of writes for a batch: its new chunks first (ids are content-derived,
+so writing them twice is harmless), then its documents' manifest records, then their old
+chunks go. A run killed at any point leaves at worst chunks no record names; every run ends
+by sweeping those, so the next run leaves exactly what a clean ingest leaves. Chunks already
+in the store keep their vectors: only text never seen before is embedded.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,7 +25,7 @@ from .loaders import SUPPORTED, load_document
 from .sections import split_sections
 from .store import Store
 
-Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+Progress = Callable[[int, int], None]  # (files done so far, files to read)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class _Plan:
     sections: list[Section]
     chunks: list[Chunk]
     old: DocumentRecord | None
-    to_embed: list[Chunk] = field(default_factory=list)
+    to_embed: list[Chunk]
 
 
 class Ingestor:
@@ -91,57 +93,73 @@ class Ingestor:
         files, skipped = expand(paths)
         records = {r.source: r for r in self.store.records()}
         existing = self.store.chunk_ids()
-        plans, outcomes = self._plan(files, records, existing)
-        outcomes += self._apply(plans, existing, progress)
+        outcomes: list[FileOutcome] = []
+        batch: list[_Plan] = []
+        seen: dict[str, Path] = {}
+        for path in files:
+            plan = self._plan(path, records, existing, seen, outcomes)
+            if plan:
+                batch.append(plan)
+            if sum(len(p.to_embed) for p in batch) >= self.batch_size * 16:
+                outcomes += self._write(batch, existing)
+                batch = []
+            if progress:
+                progress(len(outcomes), len(files))
+        outcomes += self._write(batch, existing)
+        if progress:
+            progress(len(outcomes), len(files))
         removed = self._prune(paths, records) if prune else ()
         sweep(self.store)
         order = {str(f): i for i, f in enumerate(files)}
         outcomes.sort(key=lambda o: order.get(o.path, 0))
         return IngestReport(tuple(outcomes), removed, skipped, time.perf_counter() - began)
 
-    def _plan(self, files, records, existing) -> tuple[list[_Plan], list[FileOutcome]]:
-        plans, outcomes, seen = [], [], {}
-        for path in files:
-            try:
-                doc = load_document(path, self.max_bytes)
-                _check_name(doc, seen, records.get(doc.source))
-            except LoadError as exc:
-                outcomes.append(FileOutcome(str(path), path.stem, "failed", error=exc.reason))
-                continue
-            seen[doc.source] = path
-            old = records.get(doc.source)
-            if _unchanged(old, doc, self.chunker.signature, existing):
-                outcomes.append(FileOutcome(str(path), doc.source, "unchanged", len(old.chunk_ids)))
-                continue
-            sections = split_sections(doc)
-            chunks = self.chunker.chunk(doc, sections)
-            plans.append(_Plan(doc, sections, chunks, old, [c for c in chunks if c.id not in existing]))
-        return plans, outcomes
+    def _plan(self, path: Path, records, existing: set[str], seen: dict[str, Path],
+              outcomes: list[FileOutcome]) -> _Plan | None:
+        """What to write for one file; None (with its outcome noted) when it failed or is unchanged."""
+        try:
+            doc = load_document(path, self.max_bytes)
+            _check_name(doc, seen, records.get(doc.source))
+        except LoadError as exc:
+            outcomes.append(FileOutcome(str(path), path.stem, "failed", error=exc.reason))
+            return None
+        seen[doc.source] = path
+        old = records.get(doc.source)
+        if _unchanged(old, doc, self.chunker.signature, existing):
+            outcomes.append(FileOutcome(str(path), doc.source, "unchanged", len(old.chunk_ids)))
+            return None
+        sections = split_sections(doc)
+        chunks = self.chunker.chunk(doc, sections)
+        return _Plan(doc, sections, chunks, old, [c for c in chunks if c.id not in existing])
 
-    def _apply(self, plans: list[_Plan], existing: set[str], progress: Progress | None) -> list[FileOutcome]:
-        vectors = self._embed([c for p in plans for c in p.to_embed], progress)
+    def _write(self, plans: list[_Plan], existing: set[str]) -> list[FileOutcome]:
+        """Embed and store one batch of documents: all their new chunks, then their records, then stale chunks go."""
+        if not plans:
+            return []
+        new = list({c.id: c for p in plans for c in p.to_embed}.values())
+        self.store.upsert(new, self._embed(new))
+        existing.update(c.id for c in new)
         outcomes = []
         for plan in plans:
-            self.store.upsert(plan.to_embed, [vectors[c.id] for c in plan.to_embed])
             self.store.put_record(_record(plan.doc, plan.sections, plan.chunks, self.chunker.signature))
+        for plan in plans:
             if plan.old:
-                self.store.delete(set(plan.old.chunk_ids) - {c.id for c in plan.chunks})
+                stale = set(plan.old.chunk_ids) - {c.id for c in plan.chunks}
+                self.store.delete(stale)
+                existing.difference_update(stale)
             status = "replaced" if plan.old else "new"
             outcomes.append(FileOutcome(plan.doc.path, plan.doc.source, status, len(plan.chunks), len(plan.to_embed)))
         return outcomes
 
-    def _embed(self, chunks: list[Chunk], progress: Progress | None) -> dict[str, list[float]]:
-        """Vectors of all new chunks, in length-sorted batches across documents (less padding)."""
-        ordered = sorted({c.id: c for c in chunks}.values(), key=lambda c: c.tokens)
-        vectors: dict[str, list[float]] = {}
-        if progress:
-            progress(0, len(ordered))
+    def _embed(self, chunks: list[Chunk]) -> list[list[float]]:
+        """Vectors of `chunks`, in their order, embedded in length-sorted batches (less padding)."""
+        order = sorted(range(len(chunks)), key=lambda i: chunks[i].tokens)
+        vectors: list[list[float]] = [[] for _ in chunks]
         step = self.batch_size * 4
-        for i in range(0, len(ordered), step):
-            batch = ordered[i : i + step]
-            vectors.update(zip((c.id for c in batch), self.embedder.embed([c.embed_text for c in batch])))
-            if progress:
-                progress(len(vectors), len(ordered))
+        for start in range(0, len(order), step):
+            part = order[start : start + step]
+            for i, vector in zip(part, self.embedder.embed([chunks[i].embed_text for i in part])):
+                vectors[i] = vector
         return vectors
 
     def _prune(self, paths: Sequence[Path], records: dict[str, DocumentRecord]) -> tuple[str, ...]:

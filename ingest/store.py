@@ -3,10 +3,14 @@
 Embedded (`PersistentClient` in the data dir) and server (`HttpClient`) Chroma go through
 the same `ChromaStore`; `open_store(settings)` picks one. Manifest records live in a second
 collection beside the chunks, so a server holds the whole index and any machine can use it.
+That collection also holds the index's version: every write through `ChromaStore` stamps it
+anew, so any process notices a change with one small read instead of listing every chunk.
 """
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from typing import Iterable, Protocol, Sequence
 from urllib.parse import urlparse
 
@@ -16,6 +20,7 @@ from passage.settings import Settings
 
 _RECORDS_SUFFIX = "-documents"
 _BODY_FIELDS = ("chunk_ids", "metadata", "spans")  # kept in the record's JSON body, not its metadata
+_VERSION_ID = "passage/version"  # no document can have this name: names are file stems, without "/"
 
 
 class Store(Protocol):
@@ -29,6 +34,7 @@ class Store(Protocol):
     def delete_record(self, source: str) -> None: ...
     def record(self, source: str) -> DocumentRecord | None: ...
     def records(self) -> list[DocumentRecord]: ...
+    def version(self) -> str: ...
 
 
 def open_client(settings: Settings):
@@ -60,11 +66,12 @@ def open_store(settings: Settings) -> "ChromaStore":
 class ChromaStore:
     """Usage: `store = open_store(settings); store.query(vector, k=5)`."""
 
-    def __init__(self, client, name: str):
+    def __init__(self, client, name: str, page: int = 5000):
         self._client = client
         self._chunks = self._collection(name)
         self._records = self._collection(name + _RECORDS_SUFFIX)
         self._batch = max(1, min(client.get_max_batch_size(), 1000))
+        self._page = page  # rows per read: one read of ~30k rows or more fails ("too many SQL variables")
 
     def _collection(self, name: str):
         try:
@@ -81,14 +88,18 @@ class ChromaStore:
                 ids=[c.id for c in part], embeddings=[list(v) for v in vectors[i : i + self._batch]],
                 documents=[c.text for c in part], metadatas=[_chunk_metadata(c) for c in part],
             )
+        if chunks:
+            self._stamp()
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for i in range(0, len(ids), self._batch):
             self._chunks.delete(ids=ids[i : i + self._batch])
+        if ids:
+            self._stamp()
 
     def chunk_ids(self) -> set[str]:
-        return set(self._chunks.get(include=[])["ids"])
+        return set(self._get(self._chunks, [])["ids"])
 
     def count(self) -> int:
         return self._chunks.count()
@@ -96,8 +107,23 @@ class ChromaStore:
     def chunks(self, ids: Sequence[str] | None = None) -> list[Chunk]:
         if ids is not None and not ids:
             return []
-        got = self._chunks.get(ids=list(ids) if ids is not None else None, include=["documents", "metadatas"])
+        got = self._get(self._chunks, ["documents", "metadatas"], ids)
         return [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def _get(self, collection, include: list[str], ids: Sequence[str] | None = None) -> dict[str, list]:
+        """The rows named by `ids` (default: every row), read a page at a time."""
+        out: dict[str, list] = {"ids": [], **{field: [] for field in include}}
+        offset = 0
+        while True:
+            if ids is None:
+                got = collection.get(limit=self._page, offset=offset, include=include)
+            else:
+                got = collection.get(ids=list(ids[offset : offset + self._page]), include=include)
+            for field in out:
+                out[field] += got[field]
+            offset += self._page
+            if (len(got["ids"]) < self._page) if ids is None else offset >= len(ids):
+                return out
 
     def query(self, vector: Sequence[float], k: int, source: str | None = None) -> list[Passage]:
         n = min(k, self.count())
@@ -114,20 +140,37 @@ class ChromaStore:
         meta = {k: v for k, v in record.__dict__.items() if k not in _BODY_FIELDS}
         body = json.dumps({"chunk_ids": list(record.chunk_ids), "metadata": dict(record.metadata),
                            "spans": [[s.label, s.start, s.end] for s in record.spans]})
-        self._records.upsert(ids=[record.source], embeddings=[[1.0]], documents=[body], metadatas=[meta])
+        self._stamp([record.source], [body], [meta])
 
     def delete_record(self, source: str) -> None:
         self._records.delete(ids=[source])
+        self._stamp()
 
     def record(self, source: str) -> DocumentRecord | None:
         """The record of document `source`, None when there is none."""
+        if source == _VERSION_ID:
+            return None
         got = self._records.get(ids=[source], include=["documents", "metadatas"])
         return _record(got["documents"][0], got["metadatas"][0]) if got["ids"] else None
 
     def records(self) -> list[DocumentRecord]:
-        got = self._records.get(include=["documents", "metadatas"])
-        out = [_record(d, m) for d, m in zip(got["documents"], got["metadatas"])]
-        return sorted(out, key=lambda r: r.source)
+        got = self._get(self._records, ["documents", "metadatas"])
+        rows = zip(got["ids"], got["documents"], got["metadatas"])
+        return sorted((_record(d, m) for i, d, m in rows if i != _VERSION_ID), key=lambda r: r.source)
+
+    def version(self) -> str:
+        """Changes with every write through any `ChromaStore` on this index: `"1764190000123456789-9f2c..."`,
+        or "0" for an index no write has stamped yet."""
+        got = self._records.get(ids=[_VERSION_ID], include=["metadatas"])
+        return got["metadatas"][0]["stamp"] if got["ids"] else "0"
+
+    def _stamp(self, ids: Sequence[str] = (), documents: Sequence[str] = (), metadatas: Sequence[dict] = ()) -> None:
+        """A new version after a write, upserted with these manifest rows in one call (each call waits for
+        the disk). The stamp is the time, for people, and a random part, so two writers never give the
+        same stamp and no write goes unnoticed."""
+        stamp = f"{time.time_ns()}-{uuid.uuid4().hex[:12]}"
+        self._records.upsert(ids=[*ids, _VERSION_ID], embeddings=[[1.0]] * (len(ids) + 1), documents=[*documents, ""],
+                             metadatas=[*metadatas, {"stamp": stamp}])
 
 
 def _chunk_metadata(chunk: Chunk) -> dict:

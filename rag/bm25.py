@@ -1,8 +1,9 @@
 """BM25 over the stored chunks (bm25s, English stop words, Snowball stemming).
 
-The index is saved under the data dir's cache, in a folder named by a fingerprint of the
-store's chunk ids, so it is rebuilt exactly when chunks are added, replaced or removed
-(from this process or any other) and loaded from disk otherwise.
+The index is saved under the data dir's cache, in a folder named by the store's version and
+chunk count (`index_key`), so it is rebuilt when chunks are added, replaced or removed (from
+this process or any other) and loaded from disk otherwise. A query never reads every chunk:
+scoring is one pass of numpy over the postings of the query's terms.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from passage.models import Chunk, content_hash
+from passage.models import Chunk
 
 
 def stemmer():
@@ -31,8 +32,11 @@ def tokenize(texts: Sequence[str], snowball) -> list[list[str]]:
     return bm25s.tokenize(list(texts), stopwords="en", stemmer=snowball, return_ids=False, show_progress=False)
 
 
-def fingerprint(chunk_ids: set[str]) -> str:
-    return content_hash("\n".join(sorted(chunk_ids)))[:16]
+def index_key(store) -> str:
+    """Names the store's contents, with two small reads: `"<version>-<chunk count>"`.
+
+    Read before the chunks an index is built from, so an index is never older than its key."""
+    return f"{store.version()}-{store.count()}"
 
 
 class Bm25Index:
@@ -42,6 +46,7 @@ class Bm25Index:
         self._model = model
         self.ids = ids
         self._stemmer = snowball or stemmer()
+        self._positions: dict[str, int] | None = None
 
     @classmethod
     def build(cls, chunks: Sequence[Chunk]) -> "Bm25Index":
@@ -61,11 +66,16 @@ class Bm25Index:
         if not tokens:
             return []
         scores = np.asarray(self._model.get_scores(tokens), dtype=float)
-        order = np.argsort(-scores, kind="stable")
-        hits = [(self.ids[i], float(scores[i])) for i in order if scores[i] > 0]
         if allowed is not None:
-            hits = [h for h in hits if h[0] in allowed]
-        return hits[:k]
+            scores[~self._mask(allowed)] = 0.0
+        return [(self.ids[i], float(scores[i])) for i in top(scores, k) if scores[i] > 0]
+
+    def _mask(self, allowed: set[str]) -> np.ndarray:
+        if self._positions is None:
+            self._positions = {cid: i for i, cid in enumerate(self.ids)}
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[[self._positions[cid] for cid in allowed if cid in self._positions]] = True
+        return mask
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's IDF of each distinct term; a term no chunk holds gets the highest possible IDF.
@@ -103,9 +113,21 @@ class Bm25Index:
         return cls(model, ids)
 
 
-def load_or_build(store, cache_dir: Path) -> Bm25Index:
-    """The index for the store's current chunks, from disk when it is already there."""
-    folder = cache_dir / "bm25" / fingerprint(store.chunk_ids())
+def top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k highest scores, best first, ties by position: `top([1, 3, 3, 2], 2) == [1, 2]`.
+
+    A partition finds the k-th score, so only k scores are sorted, not all of them."""
+    scores = np.asarray(scores)
+    picked = np.arange(len(scores))
+    if k < len(scores):
+        cut = np.partition(scores, len(scores) - k)[len(scores) - k]
+        picked = np.concatenate([np.flatnonzero(scores > cut), np.flatnonzero(scores == cut)])[:k]
+    return picked[np.lexsort((picked, -scores[picked]))]
+
+
+def load_or_build(store, cache_dir: Path, key: str | None = None) -> Bm25Index:
+    """The index for the store's contents named `key` (default: read it now), from disk when it is there."""
+    folder = cache_dir / "bm25" / (key or index_key(store))
     if (folder / "ids.json").exists():
         try:
             return Bm25Index.load(folder)

@@ -12,10 +12,10 @@ from pathlib import Path
 from passage.errors import EmptyIndexError, InputError
 from passage.models import Passage, Retrieval
 
-from .bm25 import Bm25Index, fingerprint, load_or_build
+from .bm25 import Bm25Index, index_key, load_or_build
 
 MODES = ("hybrid", "dense", "bm25")
-_RECHECK_S = 1.0
+_RECHECK_S = 1.0  # how stale the BM25 index may be after another process changed the store
 
 
 class Retriever:
@@ -28,18 +28,24 @@ class Retriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
         self._bm25: Bm25Index | None = None
+        self._key = ""
         self._checked = 0.0
 
-    def refresh(self) -> None:
-        """Reload the BM25 index after the store changed."""
-        self._bm25 = load_or_build(self.store, self.cache_dir)
+    def refresh(self, key: str | None = None) -> None:
+        """Reload the BM25 index after the store changed (`key`: its `index_key`, if just read)."""
+        self._key = key or index_key(self.store)
+        self._bm25 = load_or_build(self.store, self.cache_dir, self._key)
         self._checked = time.monotonic()
 
     def bm25(self) -> Bm25Index:
-        stale = time.monotonic() - self._checked > _RECHECK_S
-        if self._bm25 is None or (stale and fingerprint(set(self._bm25.ids)) != fingerprint(self.store.chunk_ids())):
+        """The BM25 index of the store's chunks; at most once a second, two small reads check it is current."""
+        if self._bm25 is None:
             self.refresh()
-        self._checked = time.monotonic()
+        elif time.monotonic() - self._checked > _RECHECK_S:
+            key = index_key(self.store)
+            if key != self._key:
+                self.refresh(key)
+            self._checked = time.monotonic()
         return self._bm25
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", source: str | None = None) -> Retrieval:

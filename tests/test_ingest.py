@@ -132,3 +132,43 @@ def test_orphan_chunks_left_by_an_interrupted_run_are_swept(store_settings, embe
     report = ingestor.ingest([docs])
     assert [o.status for o in report.outcomes] == ["unchanged"]
     assert ingestor.store.chunk_ids() == {c.id for c in kept}
+
+
+def test_a_large_folder_streams_through_in_batches(tmp_path, embedder):
+    """Each batch's records are written before later files are read, and the result is a clean ingest's."""
+    from app.wiring import build_ingestor
+    from passage.settings import Settings
+
+    docs = tmp_path / "docs"
+    for n in range(12):
+        paragraphs = [f"Report {n}, part {p}. " + " ".join(f"Station {n}-{p}-{w} logged the river crossing at dawn."
+                                                           for w in range(12)) for p in range(4)]
+        _write(docs, f"report-{n:02}.txt", f"Report {n}\n\n" + "\n\n".join(paragraphs) + "\n")
+    ingestor = build_ingestor(Settings(data_dir=tmp_path / "data", embed_batch_size=1), embedder)  # batches of ~16 chunks
+    seen = []
+    report = ingestor.ingest([docs], progress=lambda done, total: seen.append((done, total, len(ingestor.store.records()))))
+    assert report.count("new") == 12 and report.chunks > 32
+    assert seen[-1] == (12, 12, 12)
+    assert all(done == stored and total == 12 for done, total, stored in seen)  # a file counts as done once stored
+    assert any(0 < done < 12 for done, _, _ in seen[:-1])  # written before the last files were read
+    records, ids, named = _state(ingestor.store)
+    assert ids == named and len(ids) == report.chunks
+
+
+def test_reads_go_page_by_page_and_miss_nothing(store_settings, embedder, tmp_path):
+    """Whole-store reads come in pages (one read of ~30k rows fails in Chroma); a page of 3 rows shows the seams."""
+    from ingest.store import ChromaStore, open_client
+
+    docs = tmp_path / "docs"
+    _write(docs, "alpha.md", ALPHA)
+    _write(docs, "beta.txt", BETA)
+    _write(docs, "gamma.txt", BETA.replace("Beta", "Gamma").replace("famine", "flood"))
+    _write(docs, "delta.md", ALPHA.replace("Alpha", "Delta").replace("river", "lake"))
+    build_ingestor(store_settings, embedder).ingest([docs])
+    whole = open_store(store_settings)
+    paged = ChromaStore(open_client(store_settings), store_settings.collection, page=3)
+    ids = sorted(whole.chunk_ids())
+    assert len(ids) > 6 and sorted(paged.chunk_ids()) == ids
+    assert sorted(c.id for c in paged.chunks()) == ids
+    assert sorted(c.id for c in paged.chunks(ids[1:])) == ids[1:]
+    assert [r.source for r in paged.records()] == ["alpha", "beta", "delta", "gamma"]

@@ -97,7 +97,7 @@ def ensure_library(library) -> None:
             bar = st.progress(0.0, text="The index is empty: adding the bundled library…")
 
             def progress(n: int, total: int) -> None:
-                bar.progress(n / total if total else 1.0, text=f"Embedding the bundled library: {n} of {total} chunks")
+                bar.progress(n / total if total else 1.0, text=f"Adding the bundled library: {n} of {total} files")
 
             report = library.add([CORPUS], progress=progress)
             bar.empty()

@@ -71,7 +71,7 @@ def add_uploads(library, uploads: list[Upload], settings) -> None:
     bar = st.progress(0.0, text="Reading the files…")
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / total if total else 1.0, text=f"Embedding: {done} of {total} chunks")
+        bar.progress(done / total if total else 1.0, text=f"Indexed {done} of {total} files")
 
     try:
         report = library.add(paths, progress=progress)
