@@ -1,10 +1,13 @@
 """Domain errors. Core code raises these; the CLI and the web page turn them into one line."""
 from __future__ import annotations
 
+from passage.redact import redact
+
 
 def one_line(exc: BaseException) -> str:
-    """A library exception's message on one short line: `one_line(ValueError("a\\n b")) == "a b"`."""
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    """A library exception's message on one short line, URL credentials masked:
+    `one_line(ValueError("a\\n b")) == "a b"`."""
+    return redact(" ".join(str(exc).split()))[:200] or type(exc).__name__
 
 
 class PassageError(Exception):
