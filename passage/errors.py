@@ -11,7 +11,9 @@ def one_line(exc: BaseException) -> str:
 
 
 class PassageError(Exception):
-    """Base of every error a user can cause or fix."""
+    """Base of every error a user can cause or fix; `exit_code` is the CLI's exit status for it."""
+
+    exit_code = 2
 
 
 class ConfigError(PassageError):
@@ -38,12 +40,25 @@ class EmptyIndexError(PassageError):
         super().__init__("nothing is ingested yet; run `passage ingest corpus/`")
 
 
+class NoIndexError(EmptyIndexError):
+    """A command that only reads (or removes) found no index where the settings point."""
+
+    def __init__(self, where: str) -> None:
+        PassageError.__init__(self, f"no index at {where}; run `passage ingest corpus/` (or your own folder) first")
+
+
 class NotFoundError(PassageError):
     """A document or run that does not exist."""
 
 
 class StoreError(PassageError):
     """The vector store cannot be reached or refused an operation."""
+
+
+class BusyError(PassageError):
+    """Another process is writing to the index and the caller chose not to wait."""
+
+    exit_code = 1
 
 
 class LLMError(PassageError):
