@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder, MiniLMEmbedder
 from ingest.library import Library
+from ingest.lock import Waiting, open_lock
 from ingest.pipeline import Ingestor
 from ingest.store import Store, open_store
 from passage.settings import Settings
@@ -62,11 +63,13 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
 
 
 def build_library(settings: Settings, embedder: Callable[[], Embedder] | None = None, store: Store | None = None,
-                  on_change: Callable[[], None] | None = None) -> Library:
-    """A library over the store; `embedder` gives the model when files are added (default: load it then)."""
+                  on_change: Callable[[], None] | None = None, on_wait: Waiting | None = None) -> Library:
+    """A library over the store; `embedder` gives the model when files are added (default: load it then).
+    Its writes hold the index's write lock; `on_wait` hears whom a writer waits for."""
     store = store or open_store(settings)
     model = embedder or functools.partial(load_embedder, settings.embed_batch_size)
-    return Library(store, lambda: build_ingestor(settings, model(), store), settings.max_file_bytes, on_change)
+    return Library(store, lambda: build_ingestor(settings, model(), store), settings.max_file_bytes, on_change,
+                   lock=open_lock(settings), on_wait=on_wait)
 
 
 def build_ingestor(settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> Ingestor:

@@ -1,11 +1,13 @@
 """Ingest files into the store, incrementally and safely.
 
-Order of writes for a document: new chunks first (ids are content-derived, so writing
-them twice is harmless), then its manifest record, then its old chunks go. A run killed at
-any point leaves at worst chunks no record names; every run ends by sweeping those, so the
-next run leaves exactly what a clean ingest leaves. Chunks already in the store keep their
-vectors: only text never seen before is embedded, in length-sorted batches across
-documents, before anything is written.
+Order of writes: every new chunk first (ids are content-derived, so writing them twice is
+harmless), then the manifest records, then old chunks go. A run killed at any point leaves
+at worst chunks no record names, which readers never see; every run starts by finishing
+half-done removals and ends by sweeping orphans, so the next run leaves exactly what a
+clean ingest leaves. A run the store fails undoes its records. Chunks already in the store
+keep their vectors: only text never seen before is embedded, in length-sorted batches
+across documents, before anything is written. Callers that share an index run this under
+its write lock (`Library` does), since one run's sweep would take another's unrecorded chunks.
 """
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from passage.errors import LoadError
+from passage.errors import LoadError, StoreError
 from passage.models import Chunk, Document, DocumentRecord, Section
 
 from .chunking import Chunker
 from .loaders import SUPPORTED, load_document
+from .removal import drop, finish_removals, sweep
 from .sections import split_sections
-from .store import Store
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
@@ -81,6 +83,7 @@ class Ingestor:
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None, prune: bool = False) -> IngestReport:
         began = time.perf_counter()
         files, skipped = expand(paths)
+        finish_removals(self.store)
         records = {r.source: r for r in self.store.records()}
         existing = self.store.chunk_ids()
         plans, outcomes = self._plan(files, records, existing)
@@ -111,16 +114,43 @@ class Ingestor:
         return plans, outcomes
 
     def _apply(self, plans: list[_Plan], existing: set[str], progress: Progress | None) -> list[FileOutcome]:
+        """Write new chunks, then the records (each one commits its document), then drop stale chunks.
+
+        A store failure before the last record undoes the records already written and the
+        new chunks, so a failed run leaves the index as it was (see `_undo`).
+        """
         vectors = self._embed([c for p in plans for c in p.to_embed], progress)
-        outcomes = []
+        committed: list[_Plan] = []
+        try:
+            for plan in plans:
+                self.store.upsert(plan.to_embed, [vectors[c.id] for c in plan.to_embed])
+            for plan in plans:
+                committed.append(plan)  # before the write: a failed call may still have landed
+                self.store.put_record(_record(plan.doc, plan.sections, plan.chunks, self.chunker.signature))
+        except StoreError:
+            self._undo(committed)
+            raise
         for plan in plans:
-            self.store.upsert(plan.to_embed, [vectors[c.id] for c in plan.to_embed])
-            self.store.put_record(_record(plan.doc, plan.sections, plan.chunks, self.chunker.signature))
             if plan.old:
                 self.store.delete(set(plan.old.chunk_ids) - {c.id for c in plan.chunks})
-            status = "replaced" if plan.old else "new"
-            outcomes.append(FileOutcome(plan.doc.path, plan.doc.source, status, len(plan.chunks), len(plan.to_embed)))
-        return outcomes
+        return [FileOutcome(p.doc.path, p.doc.source, "replaced" if p.old else "new", len(p.chunks), len(p.to_embed))
+                for p in plans]
+
+    def _undo(self, committed: list[_Plan]) -> None:
+        """Put back the records a failed run replaced, drop those it added, sweep its chunks.
+
+        Best effort: when the store refuses this too (the disk is still full, the server is
+        gone), the new chunks stay as orphans no reader sees and the next writer sweeps.
+        """
+        try:
+            for plan in reversed(committed):
+                if plan.old:
+                    self.store.put_record(plan.old)
+                else:
+                    self.store.delete_record(plan.doc.source)
+            sweep(self.store)
+        except StoreError:
+            pass
 
     def _embed(self, chunks: list[Chunk], progress: Progress | None) -> dict[str, list[float]]:
         """Vectors of all new chunks, in length-sorted batches across documents (less padding)."""
@@ -145,20 +175,6 @@ class Ingestor:
         for source in gone:
             drop(self.store, records[source])
         return tuple(gone)
-
-
-def drop(store: Store, record: DocumentRecord) -> None:
-    """Remove a document: its record first, so its chunks are orphans a sweep would take anyway."""
-    store.delete_record(record.source)
-    store.delete(record.chunk_ids)
-
-
-def sweep(store: Store) -> int:
-    """Delete chunks that no manifest record names (left by an interrupted run)."""
-    named = {cid for r in store.records() for cid in r.chunk_ids}
-    orphans = store.chunk_ids() - named
-    store.delete(orphans)
-    return len(orphans)
 
 
 def expand(paths: Sequence[Path]) -> tuple[list[Path], tuple[str, ...]]:
