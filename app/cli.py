@@ -12,35 +12,64 @@ from rich.table import Table
 
 from app.runtime import configure
 from passage.errors import PassageError
+from passage.redact import redact
 from passage.settings import load_settings
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask cited questions of a small document library.")
-docs_app = typer.Typer(no_args_is_help=True, help="List and remove indexed documents.")
+# Errors are printed by `main` as one line; bugs get Python's plain traceback, not a rich box.
+app = typer.Typer(add_completion=False, invoke_without_command=True, pretty_exceptions_enable=False,
+                  help="Ask cited questions of a small document library.")
+docs_app = typer.Typer(pretty_exceptions_enable=False, help="List and remove indexed documents.")
 app.add_typer(docs_app, name="docs")
 out = Console()
 err = Console(stderr=True)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Index folder (PASSAGE_DATA_DIR).")]
 ChromaUrl = Annotated[Optional[str], typer.Option("--chroma-url", help="Chroma server URL (PASSAGE_CHROMA_URL).")]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="Exit 1 at once if another ingest or removal is writing to the index.")]
+
+
+def _store(settings, create: bool):
+    """The store; commands that only read (or remove) never create a missing index: "no index at DIR"."""
+    from ingest.store import open_store
+
+    return open_store(settings, create=create)
+
+
+def _library(settings, create: bool):
+    """The library of `settings`; a writer that has to wait says for whom, once, on stderr."""
+    from app.wiring import build_library
+
+    def waiting(holder) -> None:
+        err.print(f"waiting for another {holder} to finish…", highlight=False)
+
+    return build_library(settings, store=_store(settings, create), on_wait=waiting)
+
+
+@app.callback()
+def root(ctx: typer.Context) -> None:
+    """Bare `passage` shows the help and exits 0."""
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())
+        raise typer.Exit(0)
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to add or update.")],
     prune: Annotated[bool, typer.Option(help="Remove documents whose files are gone from the named folders.")] = False,
+    no_wait: NoWait = False,
     data_dir: DataDir = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Add or update documents; unchanged ones are skipped."""
-    from app.wiring import build_library
-
-    library = build_library(load_settings(data_dir=data_dir, chroma_url=chroma_url))
+    library = _library(load_settings(data_dir=data_dir, chroma_url=chroma_url), create=True)
     with _progress("files") as bar:
         task = bar.add_task("embed", total=None)
-        report = library.add(paths, progress=lambda done, total: bar.update(task, completed=done, total=total), prune=prune)
+        report = library.add(paths, progress=lambda done, total: bar.update(task, completed=done, total=total), prune=prune,
+                             wait=not no_wait)
     for outcome in report.failed:
         fail(f"{outcome.path}: {outcome.error}")
     out.print(_report_table(report))
@@ -53,11 +82,12 @@ def ingest(
 
 
 def _progress(label: str) -> Progress:
-    """A bar on stderr with done/total, time so far and time left (imported here: `ask` never shows one)."""
+    """A bar on stderr with done/total, time so far and time left; none (nor its trailing blank line)
+    when stderr is a log or a pipe (imported here: `ask` never shows one)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"),
-                    TimeRemainingColumn(), console=err, transient=True)
+                    TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
 
 
 def _report_table(report) -> Table:
@@ -76,9 +106,7 @@ def docs_list(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """List indexed documents with their chunk counts."""
-    from app.wiring import build_library
-
-    records = build_library(load_settings(data_dir=data_dir, chroma_url=chroma_url)).records()
+    records = _library(load_settings(data_dir=data_dir, chroma_url=chroma_url), create=False).records()
     if as_json:
         rows = [{"source": r.source, "title": r.title, "kind": r.kind, "sections": r.sections,
                  "chunks": len(r.chunk_ids), "added_at": r.added_at, "path": r.path} for r in records]
@@ -96,13 +124,13 @@ def docs_list(
 @docs_app.command("remove")
 def docs_remove(
     source: Annotated[str, typer.Argument(help="Document name as `docs list` shows it.")],
+    no_wait: NoWait = False,
     data_dir: DataDir = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Remove a document and its chunks from the index."""
-    from app.wiring import build_library
-
-    record = build_library(load_settings(data_dir=data_dir, chroma_url=chroma_url)).remove(source)
+    library = _library(load_settings(data_dir=data_dir, chroma_url=chroma_url), create=False)
+    record = library.remove(source, wait=not no_wait)
     out.print(f"removed {record.source} ({len(record.chunk_ids)} chunks)", highlight=False)
 
 
@@ -124,7 +152,7 @@ def ask(
     from app.wiring import build_assistant
 
     settings = load_settings(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
-    assistant = build_assistant(settings)
+    assistant = build_assistant(settings, store=_store(settings, create=False))
     if stream and not as_json:
         answer = None
         for piece in assistant.stream(question, history or [], source=source):
@@ -164,7 +192,7 @@ def eval_command(
     items = load_testset(testset, split)[:limit]
     baseline = load_run(compare) if compare else None
     settings = load_settings(data_dir=data_dir, chroma_url=chroma_url, k=k, mode=mode, answerer=answerer)
-    assistant = build_assistant(settings)
+    assistant = build_assistant(settings, store=_store(settings, create=False))
     with _progress("asking") as bar:
         task = bar.add_task("eval", total=len(items))
         run, summary, folder = evaluate(assistant, items, out_dir, lambda done, total: bar.update(task, completed=done, total=total),
@@ -280,14 +308,17 @@ def ui_command(
 def main() -> None:
     configure()
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="passage")
     except PassageError as exc:
         fail(str(exc))
-        sys.exit(2)
+        sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click_exceptions() as exc:
-        exc.show()
+    except typer.Abort:
+        fail("aborted")
+        sys.exit(1)
+    except typer.TyperException as exc:  # click's usage errors (typer vendors click and its exceptions)
+        fail(usage_message(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -295,12 +326,13 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def usage_message(exc: typer.TyperException) -> str:
+    """Click's message on one line, with where to find help: "Missing argument 'QUESTION'. Try 'passage ask --help' for help."."""
+    message = " ".join(exc.format_message().split()).rstrip(".") + "."
+    ctx = getattr(exc, "ctx", None)
+    return f"{message} Try '{ctx.command_path} --help' for help." if ctx is not None else message
+
+
 def fail(message: str) -> None:
-    """One unwrapped line on stderr, so the whole message stays greppable."""
-    print(f"error: {message}", file=sys.stderr)
-
-
-def click_exceptions():
-    import click
-
-    return (click.ClickException,)
+    """One unwrapped line on stderr, so the whole message stays greppable; URL credentials masked."""
+    print(f"error: {redact(message)}", file=sys.stderr)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import os
 
+from passage.redact import RedactingFilter
+
 
 def quiet_libraries() -> None:
     """The embedding model's libraries: offline (the weights ship in a package) and quiet."""
@@ -16,8 +18,9 @@ def quiet_libraries() -> None:
 
 
 def configure(level: int = logging.WARNING) -> None:
-    """`quiet_libraries`, and one line per log record at `level` and above on stderr."""
+    """`quiet_libraries`, and one line per log record at `level` and above on stderr, URL credentials masked."""
     quiet_libraries()
     handler = logging.StreamHandler()
     handler.setLevel(level)  # some libraries lower their own loggers' level when imported
+    handler.addFilter(RedactingFilter())
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", handlers=[handler])

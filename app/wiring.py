@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from ingest.embedding import Embedder
     from ingest.library import Library
+    from ingest.lock import Waiting
     from ingest.pipeline import Ingestor
 
 
@@ -71,13 +72,16 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
 
 
 def build_library(settings: Settings, embedder: Callable[[], Embedder] | None = None, store: Store | None = None,
-                  on_change: Callable[[], None] | None = None) -> Library:
-    """A library over the store; `embedder` gives the model when files are added (default: load it then)."""
+                  on_change: Callable[[], None] | None = None, on_wait: Waiting | None = None) -> Library:
+    """A library over the store; `embedder` gives the model when files are added (default: load it then).
+    Its writes hold the index's write lock; `on_wait` hears whom a writer waits for."""
     from ingest.library import Library
+    from ingest.lock import open_lock
 
     store = store or open_store(settings)
     model = embedder or functools.partial(load_embedder, settings.embed_batch_size)
-    return Library(store, lambda: build_ingestor(settings, model(), store), settings.max_file_bytes, on_change)
+    return Library(store, lambda: build_ingestor(settings, model(), store), settings.max_file_bytes, on_change,
+                   lock=open_lock(settings), on_wait=on_wait)
 
 
 def build_ingestor(settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> Ingestor:

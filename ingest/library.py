@@ -1,12 +1,16 @@
 """The documents in the index, apart from answering: list them, add files, remove one, and
 read the full text of one of their sections.
 
-Usage: `Library(store, make_ingestor, max_bytes).remove("iccpr")`. The ingestor (and with it
-the embedding model) is built only when files are added, so listing and removing never load
-the model. `on_change` runs after every add and removal (the retriever reloads its BM25 index).
+Usage: `Library(store, make_ingestor, max_bytes, lock=open_lock(settings)).remove("iccpr")`.
+The ingestor (and with it the embedding model) is built only when files are added, so listing
+and removing never load the model. Adding and removing hold the index's write lock (one
+writer at a time, across processes and machines; `on_wait` hears once whom a writer waits
+for); listing and reading never take it and never see a half-removed document.
+`on_change` runs after every add and removal (the retriever reloads its BM25 index).
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -14,47 +18,62 @@ from passage.errors import LoadError, NotFoundError
 from passage.models import Chunk, DocumentRecord
 
 from .loaders import load_document
-from .pipeline import Ingestor, IngestReport, Progress, drop, sweep
+from .lock import Waiting, WriteLock, holding
+from .pipeline import Ingestor, IngestReport, Progress
+from .removal import drop, finish_removals, live, sweep
 from .sections import split_sections
 from .store import Store
 
 
 class Library:
     def __init__(self, store: Store, make_ingestor: Callable[[], Ingestor], max_bytes: int,
-                 on_change: Callable[[], None] | None = None):
+                 on_change: Callable[[], None] | None = None, *, lock: WriteLock, on_wait: Waiting | None = None):
         self.store = store
         self._make_ingestor = make_ingestor
         self._ingestor: Ingestor | None = None
         self.max_bytes = max_bytes
         self.on_change = on_change
+        self.lock = lock
+        self.on_wait = on_wait
 
     def records(self) -> list[DocumentRecord]:
-        """Every document's record, by name."""
-        return self.store.records()
+        """Every document's record, by name (documents being removed left out)."""
+        return live(self.store.records())
 
     def record(self, source: str) -> DocumentRecord:
         """The record of document `source`; NotFoundError lists the indexed names when there is none."""
         record = self.store.record(source)
-        if record is None:
-            known = ", ".join(r.source for r in self.store.records()) or "none"
-            raise NotFoundError(f"no document {source!r}; indexed: {known}")
+        if record is None or record.removing:
+            raise self._not_found(source)
         return record
 
-    def add(self, paths: Sequence[Path], progress: Progress | None = None, prune: bool = False) -> IngestReport:
-        """Add or update the files (folders: their supported files); see `Ingestor.ingest`."""
+    def add(self, paths: Sequence[Path], progress: Progress | None = None, prune: bool = False,
+            wait: bool = True) -> IngestReport:
+        """Add or update the files (folders: their supported files); see `Ingestor.ingest`.
+
+        Waits for another writer to finish (or, with `wait=False`, raises BusyError).
+        """
         if self._ingestor is None:
-            self._ingestor = self._make_ingestor()
-        report = self._ingestor.ingest(paths, progress=progress, prune=prune)
+            self._ingestor = self._make_ingestor()  # the model loads before the lock is taken
+        with holding(self.lock, "ingest", wait, self.on_wait):
+            report = self._ingestor.ingest(paths, progress=progress, prune=prune)
         self._changed()
         return report
 
-    def remove(self, source: str) -> DocumentRecord:
-        """Remove a document and its chunks; returns the record it had."""
-        record = self.record(source)
-        drop(self.store, record)
-        sweep(self.store)
+    def remove(self, source: str, wait: bool = True) -> DocumentRecord:
+        """Remove a document and its chunks; returns the record it had.
+
+        A removal a killed process left half done is finished here, for this document or any other.
+        """
+        with holding(self.lock, "remove", wait, self.on_wait):
+            record = self.store.record(source)
+            if record is None:
+                raise self._not_found(source)
+            drop(self.store, record)
+            finish_removals(self.store)
+            sweep(self.store)
         self._changed()
-        return record
+        return dataclasses.replace(record, removing=False)
 
     def section_text(self, source: str, section: str) -> str:
         """The full text of the section labelled `section` (its heading path) of document `source`.
@@ -78,6 +97,10 @@ class Library:
         if not chunks:
             raise NotFoundError(f"{source!r} has no section {section!r}")
         return stitch(chunks)
+
+    def _not_found(self, source: str) -> NotFoundError:
+        known = ", ".join(r.source for r in self.records()) or "none"
+        return NotFoundError(f"no document {source!r}; indexed: {known}")
 
     def _changed(self) -> None:
         if self.on_change:

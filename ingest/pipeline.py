@@ -5,9 +5,12 @@ Files stream through in batches: a batch's files are loaded and chunked until ab
 across its documents and written, and the next batch begins. Memory stays flat however many
 files there are. Order of writes for a batch: its new chunks first (ids are content-derived,
 so writing them twice is harmless), then its documents' manifest records, then their old
-chunks go. A run killed at any point leaves at worst chunks no record names; every run ends
-by sweeping those, so the next run leaves exactly what a clean ingest leaves. Chunks already
-in the store keep their vectors: only text never seen before is embedded.
+chunks go. A run killed at any point leaves at worst chunks no record names, which readers
+never see; every run starts by finishing half-done removals and ends by sweeping orphans, so
+the next run leaves exactly what a clean ingest leaves. A batch the store fails undoes its
+records. Chunks already in the store keep their vectors: only text never seen before is
+embedded. Callers that share an index run this under its write lock (`Library` does), since
+one run's sweep would take another's unrecorded chunks.
 """
 from __future__ import annotations
 
@@ -17,13 +20,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from passage.errors import LoadError
+from passage.errors import LoadError, StoreError
 from passage.models import Chunk, Document, DocumentRecord, Section
 
 from .chunking import Chunker
 from .loaders import SUPPORTED, load_document
+from .removal import drop, finish_removals, sweep
 from .sections import split_sections
-from .store import Store
 
 Progress = Callable[[int, int], None]  # (files done so far, files to read)
 
@@ -91,6 +94,7 @@ class Ingestor:
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None, prune: bool = False) -> IngestReport:
         began = time.perf_counter()
         files, skipped = expand(paths)
+        finish_removals(self.store)
         records = {r.source: r for r in self.store.records()}
         existing = self.store.chunk_ids()
         outcomes: list[FileOutcome] = []
@@ -133,15 +137,23 @@ class Ingestor:
         return _Plan(doc, sections, chunks, old, [c for c in chunks if c.id not in existing])
 
     def _write(self, plans: list[_Plan], existing: set[str]) -> list[FileOutcome]:
-        """Embed and store one batch of documents: all their new chunks, then their records, then stale chunks go."""
+        """Embed and store one batch of documents: all their new chunks, then their records (each one
+        commits its document), then stale chunks go. A store failure before the batch's last record
+        undoes the records it wrote and its new chunks (see `_undo`), then raises."""
         if not plans:
             return []
         new = list({c.id: c for p in plans for c in p.to_embed}.values())
-        self.store.upsert(new, self._embed(new))
+        committed: list[_Plan] = []
+        try:
+            self.store.upsert(new, self._embed(new))
+            for plan in plans:
+                committed.append(plan)  # before the write: a failed call may still have landed
+                self.store.put_record(_record(plan.doc, plan.sections, plan.chunks, self.chunker.signature))
+        except StoreError:
+            self._undo(committed)
+            raise
         existing.update(c.id for c in new)
         outcomes = []
-        for plan in plans:
-            self.store.put_record(_record(plan.doc, plan.sections, plan.chunks, self.chunker.signature))
         for plan in plans:
             if plan.old:
                 stale = set(plan.old.chunk_ids) - {c.id for c in plan.chunks}
@@ -150,6 +162,22 @@ class Ingestor:
             status = "replaced" if plan.old else "new"
             outcomes.append(FileOutcome(plan.doc.path, plan.doc.source, status, len(plan.chunks), len(plan.to_embed)))
         return outcomes
+
+    def _undo(self, committed: list[_Plan]) -> None:
+        """Put back the records a failed batch replaced, drop those it added, sweep its chunks.
+
+        Best effort: when the store refuses this too (the disk is still full, the server is
+        gone), the new chunks stay as orphans no reader sees and the next writer sweeps.
+        """
+        try:
+            for plan in reversed(committed):
+                if plan.old:
+                    self.store.put_record(plan.old)
+                else:
+                    self.store.delete_record(plan.doc.source)
+            sweep(self.store)
+        except StoreError:
+            pass
 
     def _embed(self, chunks: list[Chunk]) -> list[list[float]]:
         """Vectors of `chunks`, in their order, embedded in length-sorted batches (less padding)."""
@@ -171,20 +199,6 @@ class Ingestor:
         for source in gone:
             drop(self.store, records[source])
         return tuple(gone)
-
-
-def drop(store: Store, record: DocumentRecord) -> None:
-    """Remove a document: its record first, so its chunks are orphans a sweep would take anyway."""
-    store.delete_record(record.source)
-    store.delete(record.chunk_ids)
-
-
-def sweep(store: Store) -> int:
-    """Delete chunks that no manifest record names (left by an interrupted run)."""
-    named = {cid for r in store.records() for cid in r.chunk_ids}
-    orphans = store.chunk_ids() - named
-    store.delete(orphans)
-    return len(orphans)
 
 
 def expand(paths: Sequence[Path]) -> tuple[list[Path], tuple[Skipped, ...]]:

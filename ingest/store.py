@@ -14,9 +14,13 @@ import uuid
 from typing import Iterable, Protocol, Sequence
 from urllib.parse import urlparse
 
-from passage.errors import StoreError, one_line
+from passage.errors import NoIndexError, PassageError, StoreError, one_line
 from passage.models import Chunk, DocumentRecord, Passage, SectionSpan
 from passage.settings import Settings
+
+from .chroma_files import SQLITE, keep_log, mend
+from .faults import Guarded, Where, store_error
+from .lock import LOCK_FILE, FileLock
 
 _RECORDS_SUFFIX = "-documents"
 _BODY_FIELDS = ("chunk_ids", "metadata", "spans")  # kept in the record's JSON body, not its metadata
@@ -38,11 +42,16 @@ class Store(Protocol):
 
 
 def open_client(settings: Settings):
-    """A Chroma client: the server at `chroma_url` if set, else embedded in the data dir."""
+    """A Chroma client: the server at `chroma_url` if set, else embedded in the data dir.
+
+    An embedded index keeps its write log and has a vector index damaged by a failed write
+    rebuilt first (chroma_files.py). Any failure is a one-line StoreError naming the store.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    where = store_location(settings)
     try:
         if settings.chroma_url:
             url = urlparse(settings.chroma_url)
@@ -53,14 +62,32 @@ def open_client(settings: Settings):
             client.heartbeat()
             return client
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        mend(settings.chroma_dir, FileLock(settings.data_dir / LOCK_FILE))
+        client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        keep_log(settings.chroma_dir)
+        return client
+    except PassageError:
+        raise
     except Exception as exc:  # chromadb raises many types for "cannot connect/open"
-        where = settings.chroma_url or settings.chroma_dir
-        raise StoreError(f"cannot open the Chroma store at {where}: {one_line(exc)}") from None
+        if settings.chroma_url:
+            raise StoreError(f"cannot open the Chroma store at {where}: {one_line(exc)}") from None
+        raise store_error(exc, where) from None
 
 
-def open_store(settings: Settings) -> "ChromaStore":
-    return ChromaStore(open_client(settings), settings.collection)
+def open_store(settings: Settings, create: bool = True) -> "ChromaStore":
+    """The store; with `create=False` (commands that only read or remove) a missing index is an
+    error and nothing is created: "no index at DIR; run `passage ingest corpus/`"."""
+    where = store_location(settings)
+    if not create and not settings.chroma_url and not (settings.chroma_dir / SQLITE).is_file():
+        raise NoIndexError(str(settings.data_dir))
+    client = Guarded(open_client(settings), where)
+    if not create and settings.chroma_url and settings.collection not in {c.name for c in client.list_collections()}:
+        raise NoIndexError(f"{where} (collection {settings.collection!r})")
+    return ChromaStore(client, settings.collection)
+
+
+def store_location(settings: Settings) -> Where:
+    return Where(url=settings.chroma_url) if settings.chroma_url else Where(folder=settings.chroma_dir)
 
 
 class ChromaStore:

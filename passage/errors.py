@@ -1,14 +1,19 @@
 """Domain errors. Core code raises these; the CLI and the web page turn them into one line."""
 from __future__ import annotations
 
+from passage.redact import redact
+
 
 def one_line(exc: BaseException) -> str:
-    """A library exception's message on one short line: `one_line(ValueError("a\\n b")) == "a b"`."""
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    """A library exception's message on one short line, URL credentials masked:
+    `one_line(ValueError("a\\n b")) == "a b"`."""
+    return redact(" ".join(str(exc).split()))[:200] or type(exc).__name__
 
 
 class PassageError(Exception):
-    """Base of every error a user can cause or fix."""
+    """Base of every error a user can cause or fix; `exit_code` is the CLI's exit status for it."""
+
+    exit_code = 2
 
 
 class ConfigError(PassageError):
@@ -35,12 +40,25 @@ class EmptyIndexError(PassageError):
         super().__init__("nothing is ingested yet; run `passage ingest corpus/`")
 
 
+class NoIndexError(EmptyIndexError):
+    """A command that only reads (or removes) found no index where the settings point."""
+
+    def __init__(self, where: str) -> None:
+        PassageError.__init__(self, f"no index at {where}; run `passage ingest corpus/` (or your own folder) first")
+
+
 class NotFoundError(PassageError):
     """A document or run that does not exist."""
 
 
 class StoreError(PassageError):
     """The vector store cannot be reached or refused an operation."""
+
+
+class BusyError(PassageError):
+    """Another process is writing to the index and the caller chose not to wait."""
+
+    exit_code = 1
 
 
 class LLMError(PassageError):

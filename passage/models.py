@@ -130,7 +130,8 @@ def section_label(title: str, section: str) -> str:
 @dataclass(frozen=True)
 class DocumentRecord:
     """What the index knows of one ingested document (its manifest entry); records written
-    before section spans were kept have none."""
+    before section spans were kept have none. `removing` marks a tombstone: a removal has
+    begun, readers treat the document as gone, and the next writer finishes the removal."""
 
     source: str
     title: str
@@ -143,6 +144,7 @@ class DocumentRecord:
     chunking: str
     metadata: Mapping[str, str] = field(default_factory=dict)
     spans: tuple[SectionSpan, ...] = ()
+    removing: bool = False
 
 
 @dataclass(frozen=True)

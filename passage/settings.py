@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from passage.errors import ConfigError
+from passage.redact import redact
 
 Mode = Literal["hybrid", "dense", "bm25"]
 AnswererName = Literal["reader", "extractive", "llm"]
@@ -48,6 +49,13 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(4096, ge=512, description="Context window of the LLM; passages are trimmed to fit.")
     support_threshold: float = Field(0.6, ge=0, le=1, description="Score an answer sentence needs against its cited passages to count as supported (calibrated on the test set: python -m rag.llm.calibrate).")
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _check_data_dir(cls, value):
+        if isinstance(value, str) and not value.strip():  # Path("") is ".", which would scatter the index in the cwd
+            raise ValueError("must not be empty; unset it for the default .passage")
+        return value
+
     @field_validator("chroma_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -81,4 +89,4 @@ def load_settings(**overrides) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise ConfigError(redact(f"invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}")) from None

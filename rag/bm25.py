@@ -4,10 +4,13 @@ The index is saved under the data dir's cache, in a folder named by the store's 
 chunk count (`index_key`), so it is rebuilt when chunks are added, replaced or removed (from
 this process or any other) and loaded from disk otherwise. A query never reads every chunk:
 scoring is one pass of numpy over the postings of the query's terms.
+When the cache cannot be written (a read-only folder, a file in its place, a full disk) the
+index lives in memory only, with one warning per folder per process.
 """
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,6 +19,9 @@ from typing import Sequence
 import numpy as np
 
 from passage.models import Chunk
+
+log = logging.getLogger(__name__)
+_warned: set[Path] = set()  # cache folders already reported unwritable in this process
 
 
 def stemmer():
@@ -96,9 +102,13 @@ class Bm25Index:
         """Write atomically: into a temporary folder, then rename into place."""
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
-        if self.ids:
-            self._model.save(str(tmp), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps(self.ids))
+        try:
+            if self.ids:
+                self._model.save(str(tmp), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps(self.ids))
+        except OSError:  # e.g. a full disk: leave no half-written folder behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         try:
             tmp.rename(folder)
         except OSError:  # another process saved the same index first
@@ -131,11 +141,17 @@ def load_or_build(store, cache_dir: Path, key: str | None = None) -> Bm25Index:
     if (folder / "ids.json").exists():
         try:
             return Bm25Index.load(folder)
-        except (OSError, ValueError):
+        except Exception:  # a damaged cache is rebuilt, whatever the damage
             shutil.rmtree(folder, ignore_errors=True)
     index = Bm25Index.build(store.chunks())
-    index.save(folder)
-    for other in folder.parent.iterdir():
-        if other != folder and not other.name.startswith(".tmp-"):
-            shutil.rmtree(other, ignore_errors=True)
+    try:
+        index.save(folder)
+        for other in folder.parent.iterdir():
+            if other != folder and not other.name.startswith(".tmp-"):
+                shutil.rmtree(other, ignore_errors=True)
+    except OSError as exc:
+        if cache_dir not in _warned:
+            _warned.add(cache_dir)
+            log.warning("cannot write the BM25 cache in %s (%s); keeping the index in memory", cache_dir,
+                        exc.strerror or type(exc).__name__)
     return index

@@ -2,7 +2,9 @@
 
 Each retriever proposes `candidates` chunks; a chunk's fused score is the sum over the
 lists it appears in of 1 / (rrf_k + rank). Near-duplicates (overlapping spans of one
-document, or the same text twice) keep only their best-ranked copy.
+document, or the same text twice) keep only their best-ranked copy. Only chunks a live
+manifest record names are returned, so a search never sees a writer's work half done
+(chunks written before their record, a document being removed).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import time
 from pathlib import Path
 
 from passage.errors import EmptyIndexError, InputError
-from passage.models import Passage, Retrieval
+from passage.models import DocumentRecord, Passage, Retrieval
 
 from .bm25 import Bm25Index, index_key, load_or_build
 
@@ -52,12 +54,13 @@ class Retriever:
         """The top k passages, the pool they were cut from, and the query's vector (embedded once)."""
         if mode not in MODES:
             raise InputError(f"unknown retrieval mode {mode!r}; choose one of: {', '.join(MODES)}")
-        if self.store.count() == 0:
+        records = [r for r in self.store.records() if not r.removing]
+        if not records:
             raise EmptyIndexError()
-        allowed = self._allowed(source)
+        allowed = self._allowed(records, source)
         n = max(self.candidates, k * 2)
         vector = tuple(self.embedder.embed([query])[0])  # bm25 mode too: answerers score sentences with it
-        dense = self.store.query(vector, n, source) if mode != "bm25" else []
+        dense = [p for p in self.store.query(vector, n, source) if p.chunk.id in allowed] if mode != "bm25" else []
         sparse = self._sparse(query, n, allowed) if mode != "dense" else []
         ranked = dense if mode == "dense" else sparse if mode == "bm25" else self._fuse(dense, sparse)
         pool = tuple(dedupe(ranked)[:n])
@@ -67,16 +70,15 @@ class Retriever:
         """Only the top k passages of `search`."""
         return list(self.search(query, k, mode, source).passages)
 
-    def _allowed(self, source: str | None) -> set[str] | None:
-        if source is None:
-            return None
-        match = self.store.record(source)
-        if match is None:
-            known = ", ".join(r.source for r in self.store.records())
-            raise InputError(f"no document {source!r}; choose one of: {known}")
-        return set(match.chunk_ids)
+    @staticmethod
+    def _allowed(records: list[DocumentRecord], source: str | None) -> set[str]:
+        """The chunk ids a search may return: those the live records (of `source`, if given) name."""
+        chosen = [r for r in records if source is None or r.source == source]
+        if not chosen:
+            raise InputError(f"no document {source!r}; choose one of: {', '.join(r.source for r in records)}")
+        return {cid for r in chosen for cid in r.chunk_ids}
 
-    def _sparse(self, query: str, n: int, allowed: set[str] | None) -> list[Passage]:
+    def _sparse(self, query: str, n: int, allowed: set[str]) -> list[Passage]:
         hits = self.bm25().search(query, n, allowed)
         chunks = {c.id: c for c in self.store.chunks([cid for cid, _ in hits])}
         return [Passage(chunks[cid], score) for cid, score in hits if cid in chunks]

@@ -84,9 +84,7 @@ def fresh_data_dir(tmp_path, ingested_dir) -> Path:
 @pytest.fixture(scope="session")
 def chroma_url(tmp_path_factory):
     """A real Chroma server on 127.0.0.1: PASSAGE_TEST_CHROMA_URL if set, else one started here."""
-    import sys
-
-    from tests.servers import free_port, serve
+    from tests.servers import chroma_command, free_port, serve
 
     url = os.environ.get("PASSAGE_TEST_CHROMA_URL")
     if url:
@@ -94,10 +92,8 @@ def chroma_url(tmp_path_factory):
         return
     port = free_port()
     folder = tmp_path_factory.mktemp("chroma-server")
-    chroma = Path(sys.executable).with_name("chroma")
     url = f"http://127.0.0.1:{port}"
-    command = [str(chroma), "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)]
-    with serve(command, f"{url}/api/v2/heartbeat", folder / "server.log"):
+    with serve(chroma_command(folder / "db", port), f"{url}/api/v2/heartbeat", folder / "server.log"):
         yield url
 
 

@@ -19,13 +19,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(command: Sequence[str], health_url: str, log_path: Path, seconds: float = 120, **popen) -> Iterator[None]:
-    """Run `command` until `health_url` answers 200; fail the test with the log's tail if it never does."""
-    with log_path.open("wb") as log:
+def serve(command: Sequence[str], health_url: str, log_path: Path, seconds: float = 120, **popen) -> Iterator[subprocess.Popen]:
+    """Run `command` until `health_url` answers 200, yielding the process (a test may kill it);
+    fail the test with the log's tail if it never answers."""
+    with log_path.open("ab") as log:
         proc = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT, **popen)
         try:
             _wait(proc, health_url, log_path, seconds)
-            yield
+            yield proc
         finally:
             proc.terminate()
             try:
@@ -33,6 +34,14 @@ def serve(command: Sequence[str], health_url: str, log_path: Path, seconds: floa
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def chroma_command(folder: Path, port: int) -> list[str]:
+    """`chroma run` on 127.0.0.1:`port`, its data in `folder`."""
+    import sys
+
+    chroma = Path(sys.executable).with_name("chroma")
+    return [str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)]
 
 
 def _wait(proc: subprocess.Popen, url: str, log_path: Path, seconds: float) -> None:

@@ -2,7 +2,6 @@
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -10,13 +9,11 @@ import pytest
 
 from ingest.store import open_store
 from passage.settings import Settings
+from tests import cli_driver
 
 pytestmark = pytest.mark.slow
-PASSAGE = str(Path(sys.executable).with_name("passage"))
-
-
 def run(*args, data_dir: Path, check_rc: int | None = 0) -> subprocess.CompletedProcess:
-    proc = subprocess.run([PASSAGE, *args, "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=300)
+    proc = cli_driver.run(*args, "--data-dir", str(data_dir))
     if check_rc is not None:
         assert proc.returncode == check_rc, proc.stderr
     return proc
@@ -62,6 +59,7 @@ def test_ask_bad_questions_give_one_line(ingested_dir, question, message):
 
 
 def test_ask_on_an_empty_index(tmp_path):
+    run("ingest", str(tmp_path / "nothing"), data_dir=tmp_path / "empty", check_rc=1)  # an index with no documents
     proc = run("ask", "Anything?", data_dir=tmp_path / "empty", check_rc=2)
     assert proc.stderr.strip() == "error: nothing is ingested yet; run `passage ingest corpus/`"
 
@@ -101,7 +99,7 @@ def test_unchanged_reingest_says_so(fresh_data_dir, corpus_files):
 
 def test_ingest_killed_midway_then_rerun_equals_a_clean_ingest(tmp_path, corpus_files, ingested_dir):
     data_dir = tmp_path / "killed"
-    proc = subprocess.Popen([PASSAGE, "ingest", str(corpus_files), "--data-dir", str(data_dir)],
+    proc = cli_driver.start("ingest", str(corpus_files), "--data-dir", str(data_dir),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sqlite = data_dir / "chroma" / "chroma.sqlite3"
     deadline = time.monotonic() + 120

@@ -14,6 +14,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from passage.errors import ConfigError, LLMError
+from passage.redact import redact
 from passage.settings import Settings
 
 BACKENDS = ("openai", "ollama", "llamacpp")
@@ -72,7 +73,7 @@ def _llamacpp(settings: Settings) -> BaseChatModel:
 
 
 def failure_reason(exc: BaseException, settings: Settings) -> str:
-    """Why the backend failed, in one line without the API key: "cannot reach http://...".
+    """Why the backend failed, in one line without the API key or URL credentials: "cannot reach http://...".
 
     Checked by class first (LangChain's model errors, the builtins) and by class name for
     the HTTP libraries underneath, so no optional package has to be imported here.
@@ -97,11 +98,12 @@ def failure_reason(exc: BaseException, settings: Settings) -> str:
     else:
         first = (str(exc).strip().splitlines() or [""])[0]
         reason = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return scrub(" ".join(reason.split())[:200], settings)
+    return scrub(" ".join(reason.split()), settings)[:200]  # masked before cutting, so no partial secret stays
 
 
 def scrub(text: str, settings: Settings) -> str:
-    """text with the API key (if any) masked; the key is read only here and in `_openai`."""
+    """text with URL credentials and the API key (if any) masked; the key is read only here and in `_openai`."""
+    text = redact(text)
     key = settings.llm_api_key.get_secret_value()
     return text.replace(key, "***") if len(key) >= 4 else text
 
