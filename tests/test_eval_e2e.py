@@ -32,7 +32,7 @@ def test_eval_writes_results_summary_and_report(assistant, small_testset, tmp_pa
 
     assert seen[-1] == (6, 6)
     assert (summary.items, summary.answerable, summary.unanswerable) == (6, 4, 2)
-    assert (run.config.k, run.config.mode, run.config.answerer) == (5, "hybrid", "extractive")
+    assert (run.config.k, run.config.mode, run.config.answerer) == (5, "hybrid", "reader")
     follow_up = next(r for r in run.results if r.item.id == "q019")
     assert "Yeonmi Park" in follow_up.query  # asked with its history, like the chat does
 

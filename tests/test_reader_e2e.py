@@ -81,3 +81,11 @@ def test_retraining_writes_weights_that_load(assistant, tmp_path):
 def test_reader_abstains_when_no_question_word_occurs_in_the_documents(assistant):
     answer = assistant.ask("북한의 수도는 어디입니까?", answerer="reader")
     assert answer.abstained and answer.confidence == 0.0 and answer.answerability == 0.0
+
+
+@pytest.mark.slow
+def test_reader_abstains_on_a_name_no_document_mentions(assistant):
+    answer = assistant.ask("What is the capital of France?", answerer="reader")
+    assert answer.abstained and answer.answerability == 0.0
+    known = assistant.ask("Which article of the ICCPR protects freedom of movement?", answerer="reader")
+    assert known.answerability > 0.0  # an acronym the documents spell out is no unknown name

@@ -139,6 +139,7 @@ def test_unsupported_sentences_are_marked():
 def test_sidebar_defaults_come_from_the_settings_and_reach_the_assistant(fresh_data_dir, monkeypatch):
     monkeypatch.setenv("PASSAGE_K", "2")
     monkeypatch.setenv("PASSAGE_MODE", "bm25")
+    monkeypatch.setenv("PASSAGE_ANSWERER", "extractive")
     at = app(fresh_data_dir, monkeypatch)
     assert at.sidebar.slider[0].value == 2
     assert at.session_state["opt_mode"] == "bm25"

@@ -15,7 +15,8 @@ import numpy as np
 from passage.models import Passage, Retrieval
 
 from .candidates import Candidate, candidates
-from .features import FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, sentence_features, soft_match, words
+from .features import (FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, question_names,
+                       sentence_features, soft_match, words)
 from .model import ReaderWeights
 
 Tokenize = Callable[[Sequence[str]], list[list[str]]]
@@ -99,6 +100,19 @@ class Reader:
         qv = vecs[[index[w] for w in qwords]]
         return np.array([soft_match(qv, weights, vecs[[index[w] for w in ws]]) for ws in per])
 
+    def _unanswerable(self, inputs: "Inputs") -> bool:
+        """Whatever the nearest sentence is, the documents cannot be shown to answer when not one of
+        the question's words occurs in any document (another language, say), or when the question
+        names someone or something (not an acronym) that no document mentions."""
+        unseen = inputs.unseen_idf - 1e-9
+        if inputs.wanted and all(w >= unseen for w in inputs.wanted.values()):
+            return True
+        for name in question_names(inputs.question):
+            terms = self.tokenize([name])[0]
+            if not name.isupper() and terms and all(w >= unseen for w in self.idf(terms).values()):
+                return True
+        return False
+
     def _unseen(self) -> float:
         """The IDF of a term no chunk holds (the highest there is)."""
         return next(iter(self.idf(["\x00unseen"]).values()))
@@ -123,9 +137,7 @@ class Reader:
             return Reading((), probs, inputs.features, qfeats, tuple(retrieval.passages), (), 0.0)
         confidence = float(self.weights.right.predict(qfeats[None, :])[0])
         answerable = float(self.weights.answerable.predict(qfeats[None, :])[0])
-        if inputs.wanted and all(w >= inputs.unseen_idf - 1e-9 for w in inputs.wanted.values()):
-            # Not one of the question's words occurs in any document (another language, say):
-            # whatever the nearest sentence is, the documents cannot be shown to answer.
+        if self._unanswerable(inputs):
             confidence = answerable = 0.0
         cands = list(inputs.candidates)
         chosen = self.choose(cands, probs, inputs.vectors)
