@@ -53,7 +53,10 @@ def open_cached(cache_dir: Path, variant: str, threads: int):
     path = onnx_path(cache_dir, variant)
     session = open_session(path, threads)
     if session is None:
-        build(cache_dir, variant)
+        try:
+            build(cache_dir, variant)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the {variant} export to {path.parent}: {exc.strerror or exc}") from None
         session = open_session(path, threads)
         if session is None:
             raise ConfigError(f"the {variant} export at {path} cannot be opened by onnxruntime; use embedder=torch")

@@ -226,3 +226,10 @@ def test_cuda_without_a_gpu_is_refused(tmp_path):
         pytest.skip("this machine has a CUDA GPU")
     with pytest.raises(ConfigError, match=r"^device=cuda:1 needs a CUDA GPU and torch sees none; use device=cpu$"):
         load_embedder(Settings(data_dir=tmp_path, device="cuda:1"))
+
+
+def test_unwritable_cache_gives_one_line(tmp_path):
+    cache_dir = tmp_path / "cache"
+    cache_dir.write_text("a file where the cache folder should be")
+    with pytest.raises(ConfigError, match=r"^cannot write the onnx export to .*/cache/onnx: Not a directory$"):
+        OnnxEmbedder.load(cache_dir, "onnx")
