@@ -39,7 +39,7 @@ class Services(NamedTuple):
 def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     """The assistant and a library whose changes the assistant's retriever follows at once."""
     store = open_store(settings)
-    embedder = embedder or load_embedder(settings.embed_batch_size)
+    embedder = embedder or load_embedder(settings)
     assistant = build_assistant(settings, embedder, store)
     library = build_library(settings, lambda: embedder, store, on_change=assistant.retriever.refresh)
     return Services(assistant, library)
@@ -49,7 +49,7 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
                     chat_model: BaseChatModel | None = None) -> Assistant:
     """The assistant; its LLM answerer talks to `chat_model` (default: the backend the settings name)."""
     store = store or open_store(settings)
-    embedder = embedder or load_embedder(settings.embed_batch_size)
+    embedder = embedder or load_embedder(settings)
     retriever = Retriever(store, embedder, settings.cache_dir, settings.candidates, settings.rrf_k)
     extractive = ExtractiveAnswerer(embedder, settings.answer_sentences, settings.abstain_below)
     rule = RuleRewriter()
@@ -79,7 +79,7 @@ def build_library(settings: Settings, embedder: Callable[[], Embedder] | None = 
     from ingest.lock import open_lock
 
     store = store or open_store(settings)
-    model = embedder or functools.partial(load_embedder, settings.embed_batch_size)
+    model = embedder or functools.partial(load_embedder, settings)
     return Library(store, lambda: build_ingestor(settings, model(), store), settings.max_file_bytes, on_change,
                    lock=open_lock(settings), on_wait=on_wait)
 
@@ -88,12 +88,13 @@ def build_ingestor(settings: Settings, embedder: Embedder | None = None, store: 
     from ingest.chunking import Chunker
     from ingest.pipeline import Ingestor
 
-    embedder = embedder or load_embedder(settings.embed_batch_size)
+    embedder = embedder or load_embedder(settings)
     chunker = Chunker(embedder, settings.chunk_tokens, settings.chunk_overlap_tokens)
     return Ingestor(store or open_store(settings), embedder, chunker, settings.max_file_bytes, settings.embed_batch_size)
 
 
-def load_embedder(batch_size: int = 32) -> Embedder:
-    from ingest.embedding import MiniLMEmbedder
+def load_embedder(settings: Settings | None = None) -> Embedder:
+    """The embedding model in the runtime the settings choose (torch, onnx or onnx-int8)."""
+    from ingest.embedders import load_embedder as load
 
-    return MiniLMEmbedder.load(batch_size)
+    return load(settings)

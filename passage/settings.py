@@ -1,6 +1,7 @@
 """The one settings object. Precedence: constructor arguments (CLI flags) > PASSAGE_* env > .env."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,7 @@ from passage.redact import redact
 Mode = Literal["hybrid", "dense", "bm25"]
 AnswererName = Literal["reader", "extractive", "llm"]
 LLMBackend = Literal["openai", "ollama", "llamacpp"]
+EmbedderName = Literal["torch", "onnx", "onnx-int8"]
 
 
 class Settings(BaseSettings):
@@ -27,6 +29,8 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(128, ge=48, le=256, description="Most word pieces in one embedded chunk, heading prefix included (the model reads 256).")
     chunk_overlap_tokens: int = Field(30, ge=0, le=128, description="Most word pieces of trailing sentences repeated at the start of the next chunk.")
     embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per model call.")
+    embedder: EmbedderName = Field("torch", description="How all-MiniLM-L6-v2 runs: torch (sentence-transformers), onnx (onnxruntime, exported once into the cache; no torch when answering) or onnx-int8 (the same with int8 weights).")
+    device: str = Field("cpu", description="Device of the torch embedder: cpu, or cuda / cuda:N where a CUDA GPU exists; the onnx embedders run on the CPU.")
     k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     mode: Mode = Field("hybrid", description="Retrieval mode: hybrid (dense + BM25, fused), dense or bm25.")
     candidates: int = Field(20, ge=1, le=200, description="Candidates each retriever passes to fusion in hybrid mode.")
@@ -62,6 +66,13 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value or None
+
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, value: str) -> str:
+        if not re.fullmatch(r"cpu|cuda(:\d+)?", value):
+            raise ValueError(f"unknown device {value!r}; choose cpu, cuda or cuda:N")
+        return value
 
     @property
     def chroma_dir(self) -> Path:

@@ -64,17 +64,18 @@ def library():
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
-def _embedder(batch_size: int):
+def _embedder(key: str, _settings: Settings):
     from app.wiring import load_embedder
 
-    return load_embedder(batch_size)
+    return load_embedder(_settings)
 
 
 @st.cache_resource(show_spinner="Opening the index…")
 def _services(key: str, _settings: Settings):
     from app.wiring import build_services
 
-    return build_services(_settings, _embedder(_settings.embed_batch_size))
+    chosen = _settings.model_dump(include={"embedder", "device", "embed_batch_size", "data_dir"})
+    return build_services(_settings, _embedder(repr(sorted(chosen.items())), _settings))
 
 
 @st.cache_resource
