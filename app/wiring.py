@@ -58,7 +58,7 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
         from rag.reader import build_reader
         from rag.reader.answerer import ReaderAnswerer
 
-        built = build_reader(embedder, retriever, settings.cache_dir, settings.reader_pool)
+        built = build_reader(embedder, retriever, settings.sentence_cache, settings.reader_pool)
         return Answering(ReaderAnswerer(built, settings.reader_threshold), rule)
 
     def llm() -> Answering:

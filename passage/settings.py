@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(128, ge=48, le=256, description="Most word pieces in one embedded chunk, heading prefix included (the model reads 256).")
     chunk_overlap_tokens: int = Field(30, ge=0, le=128, description="Most word pieces of trailing sentences repeated at the start of the next chunk.")
     embed_batch_size: int = Field(32, ge=1, le=512, description="Chunks embedded per model call.")
-    embedder: EmbedderName = Field("torch", description="How all-MiniLM-L6-v2 runs: torch (sentence-transformers), onnx (onnxruntime, exported once into the cache; no torch when answering) or onnx-int8 (the same with int8 weights).")
+    embedder: EmbedderName = Field("onnx", description="How all-MiniLM-L6-v2 runs: torch (sentence-transformers), onnx (onnxruntime, exported once into the cache; no torch when answering) or onnx-int8 (the same with int8 weights).")
     device: str = Field("cpu", description="Device of the torch embedder: cpu, or cuda / cuda:N where a CUDA GPU exists; the onnx embedders run on the CPU.")
     k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     mode: Mode = Field("hybrid", description="Retrieval mode: hybrid (dense + BM25, fused), dense or bm25.")
@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def sentence_cache(self) -> Path:
+        """The reader's sentence vectors, one file per embedder runtime (their vectors differ slightly)."""
+        return self.cache_dir / f"sentences-{self.embedder}.sqlite"
 
     @property
     def uploads_dir(self) -> Path:

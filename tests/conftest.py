@@ -34,6 +34,8 @@ def _isolated_env(monkeypatch, tmp_path):
     for name in list(os.environ):
         if name.startswith("PASSAGE_") and name != "PASSAGE_TEST_CHROMA_URL":
             monkeypatch.delenv(name)
+    # Tests share the session's torch model; the ONNX runtimes have their own tests.
+    monkeypatch.setenv("PASSAGE_EMBEDDER", "torch")
     monkeypatch.chdir(tmp_path)
 
 

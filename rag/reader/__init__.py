@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def build_reader(embedder, retriever, cache_dir: Path, pool: int = 20, weights=None):
-    """A reader over `retriever`'s BM25 statistics, caching sentence vectors under `cache_dir`."""
+def build_reader(embedder, retriever, cache_file: Path, pool: int = 20, weights=None):
+    """A reader over `retriever`'s BM25 statistics, caching sentence vectors in `cache_file`."""
     from rag.bm25 import stemmer, tokenize
 
     from .model import load_weights
@@ -18,5 +18,5 @@ def build_reader(embedder, retriever, cache_dir: Path, pool: int = 20, weights=N
     from .vectors import VectorCache
 
     snowball = stemmer()
-    return Reader(VectorCache(embedder, cache_dir / "sentences.sqlite"), lambda texts: tokenize(list(texts), snowball),
+    return Reader(VectorCache(embedder, cache_file), lambda texts: tokenize(list(texts), snowball),
                   lambda terms: retriever.bm25().idf(terms), weights or load_weights(), pool)

@@ -57,7 +57,7 @@ def collect(assistant, items, progress=None) -> tuple[Reader, list[Example]]:
     from .model import blank_weights
 
     settings = assistant.settings
-    reader = build_reader(assistant.retriever.embedder, assistant.retriever, settings.cache_dir, settings.reader_pool,
+    reader = build_reader(assistant.retriever.embedder, assistant.retriever, settings.sentence_cache, settings.reader_pool,
                           blank_weights())
     rewriter = assistant.answering("extractive").rewriter
     examples = []
