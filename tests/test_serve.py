@@ -265,7 +265,7 @@ def test_openai_follow_up_and_extra_options(openai_client, assistant):
 def test_openai_errors(openai_client):
     import openai
 
-    with pytest.raises(openai.NotFoundError, match="^Error code: 404 - unknown model 'gpt-4o'; available: passage$"):
+    with pytest.raises(openai.UnprocessableEntityError, match="^Error code: 422 - model: Input should be 'passage'$"):
         openai_client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
     with pytest.raises(openai.BadRequestError, match="the messages hold no user message"):
         openai_client.chat.completions.create(model="passage", messages=[{"role": "system", "content": "Hi."}])

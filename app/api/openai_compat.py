@@ -19,14 +19,14 @@ from typing import Iterator, Sequence
 from fastapi import APIRouter, Request
 
 from app.render import answer_json
-from passage.errors import InputError, NotFoundError
+from passage.errors import InputError
 from passage.models import Answer, section_label
 
 from .errors import OPENAI_ERRORS
 from .schemas import ChatMessage, ChatRequest
 from .streaming import event, sse_response, started
 
-MODEL = "passage"
+MODEL = "passage"  # the one value schemas.ChatRequest.model accepts
 CREATED = 1767225600  # 2026-01-01: fixed, so the model list never changes
 
 
@@ -41,8 +41,6 @@ def router() -> APIRouter:
     @api.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **OPENAI_ERRORS})
     def chat_completions(body: ChatRequest, request: Request):
         """Answer the last user message, citing sections; OpenAI's request and reply format."""
-        if body.model != MODEL:
-            raise NotFoundError(f"unknown model {body.model!r}; available: {MODEL}")
         question, history = conversation(body.messages)
         pieces = request.app.state.services.assistant.stream(question, history, **body.as_kwargs())
         reply = Reply(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()))

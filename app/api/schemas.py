@@ -90,6 +90,6 @@ class ChatRequest(AskOptions):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = Field(description="The model id from GET /v1/models.")
+    model: Literal["passage"] = Field(description="The model id GET /v1/models lists.")
     messages: list[ChatMessage] = Field(min_length=1, max_length=2 * MAX_HISTORY + 10)
     stream: bool = False
