@@ -174,6 +174,23 @@ def test_a_bad_file_changes_nothing(client, server, files, status, error):
     assert uploads(server) == []
 
 
+def test_questions_asked_while_a_document_is_added_all_get_answers(server, client):
+    """Eight questions at once, and an upload and a removal among them: every request succeeds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["How old was Yeonmi Park when she escaped?", "Who can be considered a refugee?",
+                 "Does everyone have the right to leave any country?", "Why is it so hard to leave North Korea?"] * 2
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        asked = [pool.submit(client.post, "/ask", json={"question": q}) for q in questions]
+        added = pool.submit(client.post, "/documents", files={"files": ("kumquat.md", KUMQUAT, "text/markdown")})
+        replies = [f.result() for f in asked]
+        assert added.result().status_code == 201
+    assert [r.status_code for r in replies] == [200] * 8
+    assert [r.json()["question"] for r in replies] == questions
+    assert client.delete("/documents/kumquat").status_code == 200
+    assert uploads(server) == []
+
+
 def test_upload_without_files_is_a_validation_error(client):
     reply = client.post("/documents", data={"other": "x"})
     assert (reply.status_code, reply.json()) == (422, {"error": "files: Field required"})
