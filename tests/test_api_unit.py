@@ -102,3 +102,26 @@ def test_reply_and_its_chunks():
     assert [c["choices"][0]["finish_reason"] for c in chunks] == [None, None, None, None, "stop"]
     assert {c["object"] for c in chunks} == {"chat.completion.chunk"} and {c["id"] for c in chunks} == {"chatcmpl-1"}
     assert chunks[-1]["passage"] == answer_json(ANSWER) and "passage" not in chunks[0]
+
+
+def _body(response) -> str:
+    import asyncio
+
+    async def collect() -> bytes:
+        return b"".join([chunk async for chunk in response.body_iterator])
+
+    return asyncio.run(collect()).decode()
+
+
+def test_a_failure_mid_stream_ends_it_with_an_error_event():
+    from app.api.streaming import sse_response
+
+    def pieces(error: Exception):
+        yield event("She was")
+        raise error
+
+    ask = sse_response(pieces(StoreError("cannot reach the Chroma server")), "/ask")
+    assert sse_events(_body(ask)) == [("message", "She was"), ("error", '{"error": "cannot reach the Chroma server"}')]
+    chat = sse_response(pieces(RuntimeError("boom")), "/v1/chat/completions", error_event=None)
+    assert sse_events(_body(chat))[-1] == ("message", json.dumps({"error": {
+        "message": "internal error; the server log has the details", "type": "server_error", "param": None, "code": None}}))
