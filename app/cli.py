@@ -108,9 +108,9 @@ def docs_list(
     """List indexed documents with their chunk counts."""
     records = _library(load_settings(data_dir=data_dir, chroma_url=chroma_url), create=False).records()
     if as_json:
-        rows = [{"source": r.source, "title": r.title, "kind": r.kind, "sections": r.sections,
-                 "chunks": len(r.chunk_ids), "added_at": r.added_at, "path": r.path} for r in records]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        from app.render import record_json
+
+        print(json.dumps([record_json(r) for r in records], ensure_ascii=False, indent=2))
         return
     table = Table("source", "title", "type", "sections", "chunks", "added")
     table.columns[0].no_wrap = True
@@ -303,6 +303,19 @@ def ui_command(
     err.print(f"passage web chat on http://{host}:{port} (Ctrl+C stops it)", highlight=False)
     sys.stderr.flush()
     os.execve(sys.executable, command, env)  # become the server, so signals (Ctrl+C, SIGTERM) reach it
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; 127.0.0.1 keeps the API on this machine, 0.0.0.0 exposes it (set PASSAGE_API_KEY).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
+    data_dir: DataDir = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Serve the HTTP API: /ask, /documents, OpenAI-compatible /v1/chat/completions; docs at /docs."""
+    from app.api import serve
+
+    serve(load_settings(data_dir=data_dir, chroma_url=chroma_url), host, port)
 
 
 def main() -> None:

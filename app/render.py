@@ -1,7 +1,7 @@
 """Answers as the CLI shows them: plain text, or the stable JSON contract other tools read."""
 from __future__ import annotations
 
-from passage.models import Answer, Passage, section_label
+from passage.models import Answer, DocumentRecord, Passage, section_label
 
 
 def passage_json(p: Passage) -> dict:
@@ -28,6 +28,12 @@ def answer_json(answer: Answer) -> dict:
     if answer.notice:
         data["notice"] = answer.notice
     return data
+
+
+def record_json(r: DocumentRecord) -> dict:
+    """One document as `passage docs list --json` and `GET /documents` show it."""
+    return {"source": r.source, "title": r.title, "kind": r.kind, "sections": r.sections,
+            "chunks": len(r.chunk_ids), "added_at": r.added_at, "path": r.path}
 
 
 def answer_text(answer: Answer, with_body: bool = True) -> str:

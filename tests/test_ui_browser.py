@@ -3,6 +3,7 @@ chromium by Playwright. Ask, see a cited answer, open its source; screenshots go
 tmp dir and to artifacts/screenshots/."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -126,6 +127,8 @@ def test_ask_and_open_a_source_in_chromium(app_url, tmp_path):
         page.wait_for_timeout(300)
         _save(page, tmp_path, "chat-abstention.png")
 
+        _check_downloads(page, tmp_path)
+
         page.get_by_test_id("stSidebarNav").get_by_text("Documents").click()
         expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=30_000)
         expect(page.get_by_test_id("stFileUploaderDropzone")).to_be_visible()
@@ -151,3 +154,41 @@ def test_ask_and_open_a_source_in_chromium(app_url, tmp_path):
     assert dialogs == [], f"a document ran script: {dialogs}"
     outside = [u for u in requests if urlparse(u).hostname not in ("127.0.0.1", None) or ":9/" in u]
     assert outside == [], f"the page fetched from outside the app: {outside}"
+
+
+QUESTIONS = ["How old was Yeonmi Park when she escaped?", "May kumquats cross the border?", "What is the capital of France?"]
+
+
+def _check_downloads(page, tmp_path: Path) -> None:
+    """The Save menu's files hold the conversation: JSON of the three answers, Markdown with their sources and quotes."""
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stPopover").get_by_role("button").click()
+    buttons = page.get_by_test_id("stDownloadButton")
+    expect(buttons).to_have_count(2)
+    _save(page, tmp_path, "chat-save-menu.png")
+    files = {}
+    for label in ("JSON", "Markdown"):
+        with page.expect_download() as download:
+            buttons.filter(has_text=label).get_by_role("button").click()
+        files[download.value.suggested_filename] = Path(download.value.path()).read_text()
+    page.keyboard.press("Escape")
+    assert sorted(files) == ["passage-conversation.json", "passage-conversation.md"]
+
+    turns = json.loads(files["passage-conversation.json"])
+    assert [t["question"] for t in turns] == QUESTIONS
+    assert [t["abstained"] for t in turns] == [False, False, True]
+    assert turns[0]["citations"][0]["section"] == "Leaving North Korea > Personal Accounts of Successful Escape"
+    assert turns[1]["citations"][0]["source"] == "kumquat"
+
+    markdown = files["passage-conversation.md"]
+    assert markdown.startswith(f"# Conversation with passage\n\n## {QUESTIONS[0]}\n\n{turns[0]['answer']}\n\nSources:\n\n[1] ")
+    assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")] == QUESTIONS
+    for turn in turns[:2]:
+        for citation in turn["citations"]:
+            start = f"[{citation['n']}] "
+            assert any(line.startswith(start) and f"({citation['source']}, characters {citation['start']}-{citation['end']})" in line
+                       for line in markdown.splitlines())
+            for quote in citation["quotes"]:
+                assert "\n> " + quote.strip().splitlines()[0].rstrip() in markdown
+    assert f"## {QUESTIONS[2]}\n\n{turns[2]['answer']}\n\nRelated passages:\n- " in markdown

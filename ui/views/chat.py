@@ -10,7 +10,7 @@ import streamlit as st
 
 from passage.errors import PassageError
 from passage.models import Answer
-from ui import components, session
+from ui import chat_export, components, session
 
 STARTERS = (
     "How old was Yeonmi Park when she escaped?",
@@ -24,7 +24,7 @@ AVATARS = {"user": ":material/person:", "assistant": ":material/menu_book:"}
 def render() -> None:
     assistant, library = session.assistant(), session.library()
     messages: list[dict] = st.session_state.setdefault("messages", [])
-    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    left, save, right = st.columns([4, 1, 1], vertical_alignment="bottom")
     left.title("Ask the library")
     for i, message in enumerate(messages):
         show(message, i, library)
@@ -35,6 +35,8 @@ def render() -> None:
         ask(assistant, library, question, messages, session.options())
     right.button("New chat", icon=":material/add_comment:", on_click=messages.clear, disabled=not messages,
                  width="stretch")
+    with save:  # drawn last, like "New chat", so it holds the answer just given
+        chat_export.save_menu(messages)
 
 
 def starters() -> None:
