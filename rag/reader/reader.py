@@ -14,6 +14,7 @@ import numpy as np
 
 from passage.models import Passage, Retrieval
 
+from .answer_types import countries
 from .candidates import Candidate, candidates
 from .features import (FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, question_names,
                        sentence_features, soft_match, words)
@@ -106,13 +107,16 @@ class Reader:
     def _unanswerable(self, inputs: "Inputs") -> bool:
         """Whatever the nearest sentence is, the documents cannot be shown to answer when most of the
         question's words occur in no document (another language, another subject: UNKNOWN_SHARE), or
-        when the question names someone or something (not an acronym) that no document mentions."""
+        when the question names a country, or a person or body of two or more words, that no document
+        mentions. (Single unknown words are often paraphrases, "the Gulf kingdom", and are left to
+        the model.)"""
         unseen = inputs.unseen_idf - 1e-9
         if inputs.wanted and sum(w >= unseen for w in inputs.wanted.values()) >= UNKNOWN_SHARE * len(inputs.wanted):
             return True
         for name in question_names(inputs.question):
             terms = self.tokenize([name])[0]
-            if not name.isupper() and terms and all(w >= unseen for w in self.idf(terms).values()):
+            named = len(name.split()) >= 2 or name.lower() in countries()
+            if named and terms and all(w >= unseen for w in self.idf(terms).values()):
                 return True
         return False
 
