@@ -8,7 +8,7 @@ table), but by default purges the log up to the last save, so a deleted segment 
 vectors. Here the log is kept whole (Chroma's `automatically_purge` off, set in its own
 configuration table, which it reads before every purge), so a damaged segment can always be
 deleted and rebuilt. The cost is disk space: every chunk version ever written stays in the
-log, about 3 KB per chunk.
+log, about 2.4 KB per chunk version (vector, text and metadata).
 
 Simplified: damage is detected by parsing the pickle's opcodes (never unpickling it).
 """
