@@ -67,11 +67,12 @@ class Library:
         """
         with holding(self.lock, "remove", wait, self.on_wait):
             record = self.store.record(source)
-            if record is None:
-                raise self._not_found(source)
-            drop(self.store, record)
+            if record is not None:
+                drop(self.store, record)
             finish_removals(self.store)
             sweep(self.store)
+        if record is None:
+            raise self._not_found(source)
         self._changed()
         return dataclasses.replace(record, removing=False)
 

@@ -254,3 +254,21 @@ def test_no_wait_exits_1_with_one_line_and_a_waiting_remove_runs_after(tmp_path,
     assert remove.wait(timeout=120) == 0
     reading.join(5)
     assert remove.stdout.read().startswith("removed iccpr (")
+
+
+@pytest.mark.slow
+def test_the_web_pages_library_writes_under_the_same_lock(fresh_data_dir, embedder, tmp_path):
+    from app.wiring import build_services
+
+    _, library = build_services(Settings(data_dir=fresh_data_dir), embedder)  # what ui/session.py builds
+    note = tmp_path / "note.txt"
+    note.write_text("Note\n\nA short note.\n")
+    lock = FileLock(fresh_data_dir / "write.lock")
+    lock.acquire("ingest")
+    try:
+        for write in (lambda: library.add([note], wait=False), lambda: library.remove("iccpr", wait=False)):
+            with pytest.raises(BusyError, match=rf"^another ingest \(pid {os.getpid()} on "):
+                write()
+    finally:
+        lock.release()
+    assert library.remove("iccpr").source == "iccpr"
