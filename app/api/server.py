@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # JSON requests: questions, histories, chat messages
 DESCRIPTION = """Cited answers from the indexed documents. `POST /ask` returns the object `passage ask --json`
 prints; `/v1/chat/completions` speaks OpenAI's chat format. With PASSAGE_API_KEY set, send
-`Authorization: Bearer <key>`. Every error is `{"error": "one line"}`."""
+`Authorization: Bearer <key>`. Every error is one line of JSON: `{"error": "..."}`, or under /v1
+OpenAI's `{"error": {"message": "...", "type": "..."}}`."""
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
