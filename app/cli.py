@@ -72,7 +72,9 @@ def ingest(
                              wait=not no_wait)
     for outcome in report.failed:
         fail(f"{outcome.path}: {outcome.error}")
-    out.print(_report_table(report))
+    from app.tables import report_table
+
+    out.print(report_table(report))
     print(
         f"{report.count('new')} new, {report.count('unchanged')} unchanged, {report.count('replaced')} replaced, "
         f"{len(report.removed)} removed, {len(report.failed)} failed; {report.embedded} chunks embedded in {report.seconds:.1f}s"
@@ -90,15 +92,6 @@ def _progress(label: str) -> Progress:
                     TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
 
 
-def _report_table(report) -> Table:
-    table = Table("file", "document", "status", "chunks", "embedded")
-    for o in report.outcomes:
-        table.add_row(Path(o.path).name, o.source, o.status, str(o.chunks), str(o.embedded))
-    for source in report.removed:
-        table.add_row("", source, "removed", "", "")
-    return table
-
-
 @docs_app.command("list")
 def docs_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -112,12 +105,9 @@ def docs_list(
 
         print(json.dumps([record_json(r) for r in records], ensure_ascii=False, indent=2))
         return
-    table = Table("source", "title", "type", "sections", "chunks", "added")
-    table.columns[0].no_wrap = True
-    for r in records:
-        title = r.title if len(r.title) <= 40 else r.title[:39] + "…"
-        table.add_row(r.source, title, r.kind, str(r.sections), str(len(r.chunk_ids)), r.added_at[:16])
-    out.print(table)
+    from app.tables import records_table
+
+    out.print(records_table(records))
     out.print(f"{len(records)} documents, {sum(len(r.chunk_ids) for r in records)} chunks", highlight=False)
 
 
@@ -185,6 +175,7 @@ def eval_command(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Score the assistant on a test set: retrieval, citations, answers, abstention and latency."""
+    from app.eval_render import eval_table, print_comparison
     from app.wiring import build_assistant
     from rag.evaluation import compare_runs, evaluate, failed_gates, load_run, load_testset, parse_gates
 
@@ -197,10 +188,10 @@ def eval_command(
         task = bar.add_task("eval", total=len(items))
         run, summary, folder = evaluate(assistant, items, out_dir, lambda done, total: bar.update(task, completed=done, total=total),
                                         testset=str(testset))
-    out.print(_eval_table(summary))
+    out.print(eval_table(summary))
     print(f"{summary.passed}/{summary.items} passed; wrote {folder}/results.jsonl, summary.json, report.html")
     if baseline is not None:
-        _print_comparison(compare_runs(baseline, run), compare)
+        print_comparison(compare_runs(baseline, run), compare, out)
     failures = failed_gates(summary, gates)
     for failure in failures:
         fail(f"quality gate: {failure}")
@@ -242,43 +233,6 @@ def datetime_now() -> str:
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _num(value: float | None, signed: bool = False, ms: bool = False) -> str:
-    if value is None:
-        return "–"
-    digits = 0 if ms or abs(value) >= 100 else 3
-    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-
-
-def _eval_table(summary) -> Table:
-    c = summary.config
-    table = Table("group", "metric", "value", "95% CI", "n", title=f"eval: mode {c.mode}, k={c.k}, {c.answerer}, {summary.items} items")
-    for s in summary.metrics:
-        ms = s.name.endswith("_ms")
-        table.add_row(s.group, s.label + (" ↓" if not s.higher_is_better else ""), _num(s.value, ms=ms), _range(s.low, s.high, ms=ms), str(s.n))
-    return table
-
-
-def _range(low: float | None, high: float | None, signed: bool = False, ms: bool = False) -> str:
-    return "–" if low is None or high is None else f"{_num(low, signed, ms)} – {_num(high, signed, ms)}"
-
-
-def _print_comparison(comparison, baseline: Path) -> None:
-    print(f"compared with {baseline} (before) on {comparison.common} shared items")
-    table = Table("metric", "before", "after", "delta", "95% CI (paired)", "verdict")
-    table.columns[0].no_wrap = True
-    for d in comparison.deltas:
-        ms = d.name.endswith("_ms")
-        table.add_row(d.label, _num(d.before, ms=ms), _num(d.after, ms=ms), _num(d.delta, signed=True, ms=ms),
-                      _range(d.low, d.high, signed=True, ms=ms), d.verdict)
-    out.print(table)
-    if comparison.only_before or comparison.only_after:
-        print(f"{comparison.only_before} items only in the baseline and {comparison.only_after} only in this run were left out")
-    for name, flips in (("pass -> fail", comparison.pass_to_fail), ("fail -> pass", comparison.fail_to_pass)):
-        print(f"{name}: {len(flips)}")
-        for flip in flips:
-            print(f"  {flip.id}  {flip.question}")
 
 
 @app.command("ui")

@@ -83,6 +83,18 @@ def test_ingest_cli_summary_and_failures(tmp_path, corpus_files):
     assert [(d["source"], d["chunks"]) for d in listed] == [("good", 1)]
 
 
+def test_ingest_table_names_skipped_links_and_escapes_control_characters(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes\x1b[31m.txt").write_text("Border Notes\n\nThe river freezes in winter.\n")
+    (docs / "passwd.txt").symlink_to("/etc/passwd")
+    proc = run("ingest", str(docs), data_dir=tmp_path / "d")
+    assert "\x1b" not in proc.stdout and "notes\\x1b[31m" in proc.stdout
+    assert "passwd.txt" in proc.stdout and "skipped:" in proc.stdout
+    listed = run("docs", "list", data_dir=tmp_path / "d").stdout
+    assert "\x1b" not in listed and "root:" not in listed
+
+
 def test_docs_list_and_remove(fresh_data_dir):
     listed = json.loads(run("docs", "list", "--json", data_dir=fresh_data_dir).stdout)
     assert len(listed) == 7 and all(d["chunks"] > 0 for d in listed)

@@ -1,0 +1,46 @@
+"""An evaluation run as the terminal shows it: the summary table and a comparison with an earlier run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _num(value: float | None, signed: bool = False, ms: bool = False) -> str:
+    if value is None:
+        return "–"
+    digits = 0 if ms or abs(value) >= 100 else 3
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def eval_table(summary) -> Table:
+    """Every aggregate of a run with its interval."""
+    c = summary.config
+    table = Table("group", "metric", "value", "95% CI", "n", title=f"eval: mode {c.mode}, k={c.k}, {c.answerer}, {summary.items} items")
+    for s in summary.metrics:
+        ms = s.name.endswith("_ms")
+        table.add_row(s.group, s.label + (" ↓" if not s.higher_is_better else ""), _num(s.value, ms=ms), _range(s.low, s.high, ms=ms), str(s.n))
+    return table
+
+
+def _range(low: float | None, high: float | None, signed: bool = False, ms: bool = False) -> str:
+    return "–" if low is None or high is None else f"{_num(low, signed, ms)} – {_num(high, signed, ms)}"
+
+
+def print_comparison(comparison, baseline: Path, out: Console) -> None:
+    """The paired deltas of a run against `baseline`, and the items that flipped."""
+    print(f"compared with {baseline} (before) on {comparison.common} shared items")
+    table = Table("metric", "before", "after", "delta", "95% CI (paired)", "verdict")
+    table.columns[0].no_wrap = True
+    for d in comparison.deltas:
+        ms = d.name.endswith("_ms")
+        table.add_row(d.label, _num(d.before, ms=ms), _num(d.after, ms=ms), _num(d.delta, signed=True, ms=ms),
+                      _range(d.low, d.high, signed=True, ms=ms), d.verdict)
+    out.print(table)
+    if comparison.only_before or comparison.only_after:
+        print(f"{comparison.only_before} items only in the baseline and {comparison.only_after} only in this run were left out")
+    for name, flips in (("pass -> fail", comparison.pass_to_fail), ("fail -> pass", comparison.fail_to_pass)):
+        print(f"{name}: {len(flips)}")
+        for flip in flips:
+            print(f"  {flip.id}  {flip.question}")
