@@ -118,7 +118,7 @@ def test_endpoint_down_falls_back_to_the_extractive_answer(ingested_dir, embedde
     down = build_assistant(Settings(data_dir=ingested_dir, llm_base_url=url, **FAST), embedder)
     answer = down.ask(QUESTIONS[1], answerer="llm")
     assert answer.notice == f"LLM unavailable (cannot reach {url}){FALLBACK}"
-    assert answer.answerer == "extractive" and answer.text == assistant.ask(QUESTIONS[1], k=3).text
+    assert answer.answerer == "extractive" and answer.text == assistant.ask(QUESTIONS[1], k=3, answerer="extractive").text
     *pieces, streamed = down.stream(QUESTIONS[1], answerer="llm")
     assert pieces == [answer.text] and streamed.notice == answer.notice
 

@@ -53,6 +53,9 @@ def result_json(r: ItemResult) -> dict:
         "confidence": r.confidence,
         "answerability": r.answerability,
         "split": item.split,
+        "facts": list(item.facts),
+        "facts_all": list(item.facts_all),
+        "qtype": item.qtype,
         "retrieved": [{"rank": n, **_passage(p, with_text=False)} for n, p in enumerate(r.retrieved, start=1)],
         "citations": [_passage(p) for p in r.citations],
         **{name: r.metrics.get(name) for name in ITEM_METRICS},
@@ -102,7 +105,9 @@ def _result(row: dict) -> ItemResult:
     item = EvalItem(id=str(row["id"]), question=row["user_input"], reference=row.get("reference") or "",
                     reference_contexts=tuple(row.get("reference_contexts") or ()), source=row.get("source") or "",
                     section=row.get("section") or "", answerable=bool(row.get("answerable", True)),
-                    history=tuple(row.get("history") or ()), split=row.get("split") or "")
+                    history=tuple(row.get("history") or ()), split=row.get("split") or "",
+                    facts=tuple(row.get("facts") or ()), facts_all=tuple(row.get("facts_all") or ()),
+                    qtype=row.get("qtype") or "")
     texts = row.get("retrieved_contexts") or []
     retrieved = tuple(PassageRecord(p["source"], p["section"], text, p["score"], p["evidence"], p.get("cited"))
                       for p, text in zip(row.get("retrieved") or [], texts))
