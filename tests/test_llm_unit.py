@@ -176,7 +176,7 @@ def test_assistant_streams_the_llm_tokens_then_a_timed_answer(extractive):
 
 
 def test_assistant_streams_the_extractive_answer_whole(extractive):
-    assistant = assistant_with(extractive, [])
+    assistant = assistant_with(extractive, [], answerer="extractive")
     pieces = list(assistant.stream(QUESTION))
     assert len(pieces) == 2 and pieces[0] == pieces[1].text and pieces[1].answerer == "extractive"
 

@@ -1,5 +1,7 @@
 """Choose `support_threshold` from a test set: `python -m rag.llm.calibrate --data-dir .passage`.
 
+Only the `dev` split is read when the file has splits.
+
 Supported pairs: each answerable item's reference answer against the chunk holding its
 reference quote. Unsupported pairs, both hard: the same answer against the other retrieved
 passages from elsewhere in the library (same topic, wrong place), and against the chunk of
@@ -35,6 +37,8 @@ def pair_scores(assistant, testset: Path, k: int = 5) -> tuple[list[float], list
     verifier = Verifier(assistant.answerer("extractive").relevance, 0.5)
     chunks = assistant.retriever.store.chunks()
     items = [json.loads(line) for line in testset.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if any(item.get("split") for item in items):  # tune on dev only; test is for reporting
+        items = [item for item in items if item.get("split") == "dev"]
     golds = []
     for item in items:
         if item.get("answerable", True) and item.get("reference") and item.get("reference_contexts"):
