@@ -73,7 +73,8 @@ def test_ask_options_and_history_reach_the_assistant(client, assistant):
     body = {"question": "How old was she when she got out?", "history": ["Tell me about Yeonmi Park."], "k": 2,
             "mode": "bm25", "source": "leaving-north-korea", "answerer": "extractive"}
     data = client.post("/ask", json=body).json()
-    expected = assistant.ask(body["question"], body["history"], k=2, mode="bm25", source="leaving-north-korea")
+    expected = assistant.ask(body["question"], body["history"], k=2, mode="bm25", source="leaving-north-korea",
+                             answerer="extractive")
     assert without_timings(data) == without_timings(answer_json(expected))
     assert len(data["retrieved"]) == 2 and {p["source"] for p in data["retrieved"]} == {"leaving-north-korea"}
 
@@ -96,7 +97,7 @@ def test_ask_streams_text_then_the_answer_object(client):
     ({"question": "x" * 2001}, 422, "question: String should have at most 2000 characters"),
     ({"question": "x", "k": 0}, 422, "k: Input should be greater than or equal to 1"),
     ({"question": "x", "mode": "fuzzy"}, 422, "mode: Input should be 'hybrid', 'dense' or 'bm25'"),
-    ({"question": "x", "answerer": "gpt"}, 422, "answerer: Input should be 'extractive' or 'llm'"),
+    ({"question": "x", "answerer": "gpt"}, 422, "answerer: Input should be 'reader', 'extractive' or 'llm'"),
     ({"question": "x", "history": "not a list"}, 422, "history: Input should be a valid list"),
     ({"question": "x", "colour": "red"}, 422, "colour: Extra inputs are not permitted"),
     ({"question": "x", "source": "nope"}, 400, "no document 'nope'; choose one of: iccpr, leaving-north-korea, "
