@@ -22,6 +22,7 @@ from .chroma_files import SQLITE, keep_log, mend
 from .faults import Guarded, Where, store_error
 from .lock import LOCK_FILE, FileLock
 
+OPEN_LOCK_FILE = "open.lock"
 _RECORDS_SUFFIX = "-documents"
 _BODY_FIELDS = ("chunk_ids", "metadata", "spans")  # kept in the record's JSON body, not its metadata
 _VERSION_ID = "passage/version"  # no document can have this name: names are file stems, without "/"
@@ -63,8 +64,13 @@ def open_client(settings: Settings):
             return client
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
         mend(settings.chroma_dir, FileLock(settings.data_dir / LOCK_FILE))
-        client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-        keep_log(settings.chroma_dir)
+        opening = FileLock(settings.data_dir / OPEN_LOCK_FILE)
+        opening.acquire("open")  # two processes creating a new index at once race on Chroma's schema
+        try:
+            client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+            keep_log(settings.chroma_dir)
+        finally:
+            opening.release()
         return client
     except PassageError:
         raise

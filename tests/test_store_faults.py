@@ -201,11 +201,16 @@ def test_a_damaged_vector_index_whose_log_was_purged_is_reported_not_rebuilt(tmp
 def test_a_bm25_cache_that_cannot_be_written_warns_once_and_answers(fresh_data_dir):
     shutil.rmtree(fresh_data_dir / "cache", ignore_errors=True)
     (fresh_data_dir / "cache").write_text("a file where the cache folder should be")
-    proc = cli_driver.run("ask", QUESTION, "--data-dir", str(fresh_data_dir))
+    proc = cli_driver.run("ask", QUESTION, "--answerer", "extractive", "--data-dir", str(fresh_data_dir))
     assert proc.returncode == 0
     assert proc.stderr == (f"WARNING rag.bm25: cannot write the BM25 cache in {fresh_data_dir / 'cache'} (Not a directory); "
                            "keeping the index in memory\n")
     assert "at the age of 13" in proc.stdout
+    reader = cli_driver.run("ask", QUESTION, "--data-dir", str(fresh_data_dir))  # its sentence cache warns too, once
+    assert reader.returncode == 0 and "at the age of 13" in reader.stdout
+    lines = reader.stderr.splitlines()
+    assert len(lines) == 2 and lines[0] == proc.stderr.strip()
+    assert lines[1].startswith("WARNING rag.reader.vectors: sentence vector cache ") and lines[1].endswith("keeping vectors in memory only")
 
 
 @pytest.mark.slow
