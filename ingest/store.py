@@ -65,12 +65,16 @@ def open_client(settings: Settings):
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
         mend(settings.chroma_dir, FileLock(settings.data_dir / LOCK_FILE))
         opening = FileLock(settings.data_dir / OPEN_LOCK_FILE)
-        opening.acquire("open")  # two processes creating a new index at once race on Chroma's schema
+        try:  # two processes creating a new index at once race on Chroma's schema
+            opening.acquire("open")
+        except OSError:  # a read-only data dir: nothing can be created there anyway
+            opening = None
         try:
             client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
             keep_log(settings.chroma_dir)
         finally:
-            opening.release()
+            if opening is not None:
+                opening.release()
         return client
     except PassageError:
         raise
