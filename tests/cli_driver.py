@@ -5,6 +5,8 @@ can kill the process (or the Chroma server) at an exact step of a command.
 `PAUSE_AT="put_record:1"` the process stops right after its first `ChromaStore.put_record`
 returns, creates `PAUSE_DIR/paused` and waits until `PAUSE_DIR/go` exists. `"delete:1:half"`
 deletes the first half of the ids of the first `delete`, then pauses before the rest.
+`"lock:ingest"` pauses just before the process tries to take the write lock for an ingest, so
+two processes can be released at once and race for it.
 """
 from __future__ import annotations
 
@@ -51,9 +53,25 @@ def _pause(folder: Path) -> None:
         time.sleep(0.05)
 
 
+def _install_before_lock(action: str, folder: Path) -> None:
+    from ingest.lock import FileLock
+
+    original = FileLock.acquire
+
+    @functools.wraps(original)
+    def paused(self, act, *args, **kwargs):
+        if act == action:
+            _pause(folder)
+        return original(self, act, *args, **kwargs)
+
+    FileLock.acquire = paused
+
+
 def _install(spec: str, folder: Path) -> None:
     from ingest.store import ChromaStore
 
+    if spec.startswith("lock:"):
+        return _install_before_lock(spec.removeprefix("lock:"), folder)
     method, nth, *how = spec.split(":")
     original = getattr(ChromaStore, method)
     calls = {"n": 0}

@@ -215,19 +215,27 @@ def test_a_second_ingest_waits_instead_of_sweeping_the_firsts_unrecorded_chunks(
 
 @pytest.mark.slow
 def test_concurrent_ingests_leave_what_a_sequential_ingest_leaves(tmp_path, embedder):
+    """Both processes are held just before the lock and released together, so every trial is a
+    real race for it: exactly one of them must wait, and the index must equal a sequential one."""
     folders = _folders(tmp_path)
     expected = _sequential(tmp_path, embedder, [folders["a"], folders["b"]])
-    waited = 0
     for trial in range(3):
-        data_dir = tmp_path / f"trial{trial}"
-        procs = [cli_driver.start("ingest", str(folders[name]), "--data-dir", str(data_dir),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("a", "b")]
+        data_dir, gates = tmp_path / f"trial{trial}", [tmp_path / f"gate{trial}{name}" for name in "ab"]
+        procs = []
+        for name, gate in zip("ab", gates):
+            gate.mkdir()
+            procs.append(cli_driver.start("ingest", str(folders[name]), "--data-dir", str(data_dir),
+                                          pause_at="lock:ingest", pause_dir=gate,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        for gate, proc in zip(gates, procs):
+            cli_driver.wait_for(gate / "paused", proc)
+        for gate in gates:
+            (gate / "go").touch()
         outputs = [p.communicate(timeout=600) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
         assert all("2 new, 0 unchanged, 0 replaced, 0 removed, 0 failed" in out for out, _ in outputs)
-        waited += sum("waiting for another ingest" in err for _, err in outputs)
+        assert sum("waiting for another ingest" in err for _, err in outputs) == 1, f"trial {trial}"
         assert _state(data_dir) == expected, f"trial {trial}"
-    assert waited >= 1  # the runs did overlap: one of them waited for the other
 
 
 @pytest.mark.slow
