@@ -56,9 +56,11 @@ def open_client(settings: Settings):
     try:
         if settings.chroma_url:
             url = urlparse(settings.chroma_url)
+            token = settings.chroma_token.get_secret_value()
             client = chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https", settings=chroma_settings,
+                ssl=url.scheme == "https", settings=chroma_settings, tenant=settings.chroma_tenant,
+                database=settings.chroma_database, headers={"Authorization": f"Bearer {token}"} if token else None,
             )
             client.heartbeat()
             return client

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".passage"), description="Folder for the embedded Chroma index, uploads and caches.")
     chroma_url: str | None = Field(None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset means embedded Chroma in data_dir.")
+    chroma_tenant: str = Field("default_tenant", min_length=1, description="Chroma tenant that holds the collection (server only; a distributed or hosted Chroma may give each team its own).")
+    chroma_database: str = Field("default_database", min_length=1, description="Chroma database that holds the collection (server only); it must exist on the server.")
+    chroma_token: SecretStr = Field(SecretStr(""), description="Token a Chroma server with authentication requires, sent as `Authorization: Bearer`; empty sends none. Never logged or shown.")
     collection: str = Field("passage", description="Name of the Chroma collection that holds the chunks.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest file ingest accepts, in megabytes.")
     chunk_tokens: int = Field(128, ge=48, le=256, description="Most word pieces in one embedded chunk, heading prefix included (the model reads 256).")
