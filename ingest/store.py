@@ -165,11 +165,10 @@ class ChromaStore:
                 return out
 
     def query(self, vector: Sequence[float], k: int, source: str | None = None) -> list[Passage]:
-        n = min(k, self.count())
-        if n == 0:
-            return []
+        # Chroma 1.x returns what there is when asked for more (and nothing from an empty
+        # collection), so no count is read first: at 100k chunks that read cost 19 ms a query.
         got = self._chunks.query(
-            query_embeddings=[list(vector)], n_results=n, where={"source": source} if source else None,
+            query_embeddings=[list(vector)], n_results=k, where={"source": source} if source else None,
             include=["documents", "metadatas", "distances"],
         )
         rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])

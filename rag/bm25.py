@@ -53,6 +53,7 @@ class Bm25Index:
         self.ids = ids
         self._stemmer = snowball or stemmer()
         self._positions: dict[str, int] | None = None
+        self._masks: tuple[frozenset[str], np.ndarray] | None = None  # the last allowed set and its mask
 
     @classmethod
     def build(cls, chunks: Sequence[Chunk]) -> "Bm25Index":
@@ -64,7 +65,7 @@ class Bm25Index:
             model.index(tokenize([c.embed_text for c in chunks], english), show_progress=False)
         return cls(model, [c.id for c in chunks], english)
 
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, allowed: frozenset[str] | set[str] | None = None) -> list[tuple[str, float]]:
         if not self.ids:
             return []
         vocab = self._model.vocab_dict
@@ -76,11 +77,17 @@ class Bm25Index:
             scores[~self._mask(allowed)] = 0.0
         return [(self.ids[i], float(scores[i])) for i in top(scores, k) if scores[i] > 0]
 
-    def _mask(self, allowed: set[str]) -> np.ndarray:
+    def _mask(self, allowed: frozenset[str] | set[str]) -> np.ndarray:
+        """Which indexed chunks are allowed; the mask of the last frozen set asked for is kept,
+        since a retriever passes the same one query after query."""
+        if self._masks is not None and self._masks[0] is allowed:
+            return self._masks[1]
         if self._positions is None:
             self._positions = {cid: i for i, cid in enumerate(self.ids)}
         mask = np.zeros(len(self.ids), dtype=bool)
         mask[[self._positions[cid] for cid in allowed if cid in self._positions]] = True
+        if isinstance(allowed, frozenset):
+            self._masks = (allowed, mask)
         return mask
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:

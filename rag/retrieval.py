@@ -4,11 +4,15 @@ Each retriever proposes `candidates` chunks; a chunk's fused score is the sum ov
 lists it appears in of 1 / (rrf_k + rank). Near-duplicates (overlapping spans of one
 document, or the same text twice) keep only their best-ranked copy. Only chunks a live
 manifest record names are returned, so a search never sees a writer's work half done
-(chunks written before their record, a document being removed).
+(chunks written before their record, a document being removed). The live records and the
+chunk ids they name are read once per index version (every write stamps a new one), so a
+search over 100k chunks does not re-read and re-parse the whole manifest: one small read of
+the version says whether they are still current.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from passage.errors import EmptyIndexError, InputError
@@ -18,6 +22,15 @@ from .bm25 import Bm25Index, index_key, load_or_build
 
 MODES = ("hybrid", "dense", "bm25")
 _RECHECK_S = 1.0  # how stale the BM25 index may be after another process changed the store
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """The live records of one index version and the chunk ids a search may return."""
+
+    version: str
+    records: tuple[DocumentRecord, ...]
+    allowed: frozenset[str]
 
 
 class Retriever:
@@ -32,6 +45,7 @@ class Retriever:
         self._bm25: Bm25Index | None = None
         self._key = ""
         self._checked = 0.0
+        self._view: LiveView | None = None
 
     def refresh(self, key: str | None = None) -> None:
         """Reload the BM25 index after the store changed (`key`: its `index_key`, if just read)."""
@@ -54,10 +68,10 @@ class Retriever:
         """The top k passages, the pool they were cut from, and the query's vector (embedded once)."""
         if mode not in MODES:
             raise InputError(f"unknown retrieval mode {mode!r}; choose one of: {', '.join(MODES)}")
-        records = [r for r in self.store.records() if not r.removing]
-        if not records:
+        view = self.live()
+        if not view.records:
             raise EmptyIndexError()
-        allowed = self._allowed(records, source)
+        allowed = view.allowed if source is None else self._allowed(list(view.records), source)
         n = max(self.candidates, k * 2)
         vector = tuple(self.embedder.embed([query])[0])  # bm25 mode too: answerers score sentences with it
         dense = [p for p in self.store.query(vector, n, source) if p.chunk.id in allowed] if mode != "bm25" else []
@@ -70,15 +84,23 @@ class Retriever:
         """Only the top k passages of `search`."""
         return list(self.search(query, k, mode, source).passages)
 
+    def live(self) -> LiveView:
+        """The live records (tombstones left out) as of the store's current version."""
+        version = self.store.version()
+        if self._view is None or self._view.version != version:
+            records = tuple(r for r in self.store.records() if not r.removing)
+            self._view = LiveView(version, records, frozenset(cid for r in records for cid in r.chunk_ids))
+        return self._view
+
     @staticmethod
-    def _allowed(records: list[DocumentRecord], source: str | None) -> set[str]:
+    def _allowed(records: list[DocumentRecord], source: str | None) -> frozenset[str]:
         """The chunk ids a search may return: those the live records (of `source`, if given) name."""
         chosen = [r for r in records if source is None or r.source == source]
         if not chosen:
             raise InputError(f"no document {source!r}; choose one of: {', '.join(r.source for r in records)}")
-        return {cid for r in chosen for cid in r.chunk_ids}
+        return frozenset(cid for r in chosen for cid in r.chunk_ids)
 
-    def _sparse(self, query: str, n: int, allowed: set[str]) -> list[Passage]:
+    def _sparse(self, query: str, n: int, allowed: frozenset[str]) -> list[Passage]:
         hits = self.bm25().search(query, n, allowed)
         chunks = {c.id: c for c in self.store.chunks([cid for cid, _ in hits])}
         return [Passage(chunks[cid], score) for cid, score in hits if cid in chunks]

@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,7 @@ from passage.errors import EmptyIndexError, InputError
 from passage.models import Chunk, Passage
 from passage.settings import Settings
 from app.wiring import build_assistant, build_services
+from ingest.store import open_store
 from rag.followup import rewrite, salient_names
 from rag.retrieval import Retriever, dedupe
 from tests.conftest import CORPUS
@@ -96,3 +98,34 @@ def test_passage_offsets_point_into_the_source_file(assistant):
     for p in assistant.retriever.retrieve("Which countries also restrict emigration?", 5, "hybrid"):
         path = next(CORPUS.glob(p.chunk.source + ".*"))
         assert path.read_text()[p.chunk.start : p.chunk.end] == p.chunk.text
+
+
+class CountingStore:
+    """The real store, counting how often the whole manifest is read."""
+
+    def __init__(self, store):
+        self.store, self.manifest_reads = store, 0
+
+    def records(self):
+        self.manifest_reads += 1
+        return self.store.records()
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+@pytest.mark.slow
+def test_the_manifest_is_read_once_per_index_version_and_a_tombstone_hides_its_document_at_once(fresh_data_dir, embedder):
+    settings = Settings(data_dir=fresh_data_dir)
+    store = CountingStore(open_store(settings))
+    retriever = Retriever(store, embedder, settings.cache_dir)
+    question = "Which countries also restrict emigration?"
+    assert "leaving-north-korea" in {p.chunk.source for p in retriever.search(question, 5).pool}
+    for _ in range(3):
+        retriever.search(question, 5)
+    assert store.manifest_reads == 1
+    other = open_store(settings)  # another writer starts removing the article
+    other.put_record(dataclasses.replace(other.record("leaving-north-korea"), removing=True))
+    pool = retriever.search(question, 5).pool
+    assert store.manifest_reads == 2
+    assert pool and "leaving-north-korea" not in {p.chunk.source for p in pool}
