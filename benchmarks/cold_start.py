@@ -68,18 +68,23 @@ for name in names:
         __import__(name)
     except BaseException:
         pass
-import app.wiring as wiring
 def clock():
     return time.perf_counter(), time.process_time()
 loaded = [0.0, 0.0]
-original = wiring.load_embedder
-def timed(*args, **kwargs):
-    t = clock()
-    try:
-        return original(*args, **kwargs)
-    finally:
-        loaded[:] = [a - b for a, b in zip(clock(), t)]
-wiring.load_embedder = timed
+def timing(original):
+    def timed(*args, **kwargs):
+        t = clock()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            loaded[:] = [a - b for a, b in zip(clock(), t)]
+    return timed
+try:  # where this version loads the model: app.wiring now, MiniLMEmbedder.load in early versions
+    import app.wiring as wiring
+    wiring.load_embedder = timing(wiring.load_embedder)
+except ImportError:
+    from ingest.embedding import MiniLMEmbedder
+    MiniLMEmbedder.load = classmethod(timing(MiniLMEmbedder.load.__func__))
 sys.argv = ["passage", *{args!r}]
 from {entry} import main
 began = clock()

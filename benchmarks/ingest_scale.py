@@ -26,10 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER = """
 import json, sys, threading, time
 from pathlib import Path
-from app.runtime import quiet_libraries
-quiet_libraries()
-from app.wiring import build_ingestor, load_embedder
 from passage.settings import Settings
+if Path("app/wiring.py").exists():  # the working directory is the tree being measured
+    from app.runtime import quiet_libraries
+    quiet_libraries()
+    from app.wiring import build_ingestor, load_embedder
+else:  # early versions built everything in rag.assistant
+    from ingest.embedding import MiniLMEmbedder
+    from rag.assistant import build_ingestor
+    def load_embedder():
+        return MiniLMEmbedder.load()
 
 def rss_mb():
     with open("/proc/self/statm") as f:
@@ -67,7 +73,7 @@ print(json.dumps({{
 
 
 def run(tree: Path, docs: Path, data_dir: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env = {**os.environ, "PYTHONPATH": str(tree)}  # cwd is the tree too, so its modules win over the installed ones
     proc = subprocess.run([sys.executable, "-c", WORKER.format(docs=str(docs), data_dir=str(data_dir))], cwd=tree,
                           env=env, capture_output=True, text=True, timeout=6 * 3600)
     if proc.returncode:
