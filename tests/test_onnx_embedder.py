@@ -23,9 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # 1 - cos(torch vector, onnx vector), per text. Measured on these 76 texts: fp32 at most
 # 5e-7 (float rounding); int8 at most 0.026 (texts of one or no word piece; 0.019 over the
-# paragraphs), 0.008 on average.
+# paragraphs), 0.008 on average, on one CPU, and at most 0.036, 0.0097 on average, on an AMD
+# EPYC (int8 kernels differ between processors). A broken quantisation is an order
+# of magnitude off (one scale per tensor instead of per channel: 0.56 at most, 0.16 on average).
 FP32_MAX = 1e-4
-INT8_MAX = 0.035
+INT8_MAX = 0.05
 INT8_MEAN = 0.012
 
 EDGE_CASES = [
