@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.removal import live
 from passage.errors import EmptyIndexError, InputError
 from passage.models import DocumentRecord, Passage, Retrieval
 
@@ -71,7 +72,7 @@ class Retriever:
         view = self.live()
         if not view.records:
             raise EmptyIndexError()
-        allowed = view.allowed if source is None else self._allowed(list(view.records), source)
+        allowed = view.allowed if source is None else self._of_source(view.records, source)
         n = max(self.candidates, k * 2)
         vector = tuple(self.embedder.embed([query])[0])  # bm25 mode too: answerers score sentences with it
         dense = [p for p in self.store.query(vector, n, source) if p.chunk.id in allowed] if mode != "bm25" else []
@@ -88,14 +89,14 @@ class Retriever:
         """The live records (tombstones left out) as of the store's current version."""
         version = self.store.version()
         if self._view is None or self._view.version != version:
-            records = tuple(r for r in self.store.records() if not r.removing)
+            records = tuple(live(self.store.records()))
             self._view = LiveView(version, records, frozenset(cid for r in records for cid in r.chunk_ids))
         return self._view
 
     @staticmethod
-    def _allowed(records: list[DocumentRecord], source: str | None) -> frozenset[str]:
-        """The chunk ids a search may return: those the live records (of `source`, if given) name."""
-        chosen = [r for r in records if source is None or r.source == source]
+    def _of_source(records: tuple[DocumentRecord, ...], source: str) -> frozenset[str]:
+        """The chunk ids a search limited to document `source` may return."""
+        chosen = [r for r in records if r.source == source]
         if not chosen:
             raise InputError(f"no document {source!r}; choose one of: {', '.join(r.source for r in records)}")
         return frozenset(cid for r in chosen for cid in r.chunk_ids)
