@@ -55,6 +55,24 @@ def app_url(data_dir, tmp_path):
         yield url
 
 
+def _switch_on(scope, label: str) -> None:
+    """Turn a Streamlit switch on. A click that lands while the page is still re-rendering after
+    an answer can be lost, so the switch is clicked until it reads as checked."""
+    from playwright.sync_api import expect
+
+    switch = scope.get_by_role("switch", name=label)
+    for _ in range(5):
+        if switch.is_checked():
+            return
+        scope.get_by_text(label).click()
+        try:
+            expect(switch).to_be_checked(timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    expect(switch).to_be_checked()
+
+
 def _save(page, tmp_path: Path, name: str) -> Path:
     shot = tmp_path / name
     page.screenshot(path=str(shot), full_page=True)
@@ -95,9 +113,9 @@ def test_ask_and_open_a_source_in_chromium(app_url, tmp_path):
         passage = source.locator(".passage")
         expect(passage).to_be_visible()
         expect(passage.locator("mark").first).to_contain_text("Yeonmi Park")
-        source.get_by_text("Read the whole section").click()
+        _switch_on(source, "Read the whole section")
         context = source.locator(".section-context")
-        expect(context).to_be_visible()
+        expect(context).to_be_visible(timeout=15_000)
         expect(context).to_contain_text("Personal Accounts of Successful Escape")
         expect(passage).to_be_visible()  # the rerun the switch causes keeps the source open
         shot = _save(page, tmp_path, "chat-source-open.png")
@@ -110,7 +128,7 @@ def test_ask_and_open_a_source_in_chromium(app_url, tmp_path):
         hostile.locator("summary").click()
         expect(hostile.locator(".passage")).to_contain_text('<script>alert("x")</script>')
         expect(hostile.locator(".passage")).to_contain_text("![x](http://127.0.0.1:9/x.png)")
-        hostile.get_by_text("Read the whole section").click()
+        _switch_on(hostile, "Read the whole section")
         expect(hostile.locator(".section-context")).to_contain_text('<img src="http://127.0.0.1:9/y.png" onerror="alert(2)">')
         expect(hostile.locator("summary")).to_contain_text("<script>alert(1)</script>")
         expect(hostile.locator("summary a")).to_have_count(0)  # the URL in the title is not a link
