@@ -216,7 +216,7 @@ def train_reader_command(
 
     items = load_testset(testset, split)
     assistant = build_assistant(load_settings(data_dir=data_dir, chroma_url=chroma_url))
-    with Progress(TextColumn("reading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+    with _progress("reading") as bar:
         task = bar.add_task("read", total=len(items))
         reader, examples = collect(assistant, items, lambda done, total: bar.update(task, completed=done, total=total))
     weights = train(reader, examples, version=f"{datetime_now()}", trained_on=f"{testset} split={split}",
