@@ -211,7 +211,7 @@ def train_reader_command(
     """Retrain the sentence reader's models and abstention threshold on a split of the test set."""
     from app.wiring import build_assistant
     from rag.evaluation import load_testset
-    from rag.reader.training import collect, train
+    from rag.reader.training import collect, train, utc_stamp
     from rag.reader.model import save_weights, weights_path
 
     items = load_testset(testset, split)
@@ -219,7 +219,7 @@ def train_reader_command(
     with _progress("reading") as bar:
         task = bar.add_task("read", total=len(items))
         reader, examples = collect(assistant, items, lambda done, total: bar.update(task, completed=done, total=total))
-    weights = train(reader, examples, version=f"{datetime_now()}", trained_on=f"{testset} split={split}",
+    weights = train(reader, examples, version=utc_stamp(), trained_on=f"{testset} split={split}",
                     max_false_abstention=max_false_abstention)
     target = out_file or weights_path()
     save_weights(weights, target)
@@ -227,12 +227,6 @@ def train_reader_command(
     print(f"trained on {f['items']} items ({f['answerable']} answerable): lead sentence right {f['lead_right_out_of_fold']:.3f}, "
           f"abstention recall {f['abstention_recall_out_of_fold']:.3f} at false abstention {f['false_abstention_out_of_fold']:.3f} "
           f"(out of fold); threshold {weights.threshold:.3f}; wrote {target}")
-
-
-def datetime_now() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @app.command("ui")

@@ -1,5 +1,6 @@
 """The `passage` command as a user runs it: real subprocesses on a real index."""
 import json
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -34,7 +35,7 @@ def test_ask_json_contract(ingested_dir):
     assert first["source"] == "leaving-north-korea"
     assert first["section"] == "Leaving North Korea > Personal Accounts of Successful Escape"
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
-    used = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", data["answer"])}
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
     assert used == {c["n"] for c in data["citations"]}
     assert all(set(p) == {"source", "title", "section", "text", "start", "end", "score"} for p in data["retrieved"])
 
@@ -166,3 +167,4 @@ def test_train_reader_writes_weights_that_the_reader_then_loads(ingested_dir, tm
     assert out.rstrip().endswith(f"wrote {tmp_path / 'w.json'}")
     weights = load_weights(tmp_path / "w.json")
     assert weights.figures["items"] == 30 and "split=dev" in weights.trained_on
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", weights.version)

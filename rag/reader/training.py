@@ -71,6 +71,13 @@ def collect(assistant, items, progress=None) -> tuple[Reader, list[Example]]:
     return reader, examples
 
 
+def utc_stamp() -> str:
+    """The time now, as a weights file's version: `2026-12-02T17:24:13Z`."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str], c: float = 1.0, balanced: bool = False) -> Logistic:
     try:
         from sklearn.linear_model import LogisticRegression
