@@ -148,3 +148,23 @@ def test_a_cited_passage_from_further_down_the_pool_is_shown():
     assert include_cited((a, b, c), [a]) == (a, b, c)
     assert include_cited((a, b, c), [d, a]) == (a, b, d)
     assert include_cited((a,), [d, a]) == (a, d)
+
+
+def test_the_leads_pronoun_continuation_takes_the_runner_ups_place():
+    from rag.reader.reader import Reader
+
+    reader = Reader(None, None, None, None, follow_ratio=0.5)
+    story = _passage("c1", "Jo Hye Kyung left North Korea in 2006. She was sent to a labor camp.", 0)
+    other = _passage("c2", "Camps hold many prisoners today. Many of them die there.", 500)
+    cands = candidates([story, other])
+    assert [c.text for c in cands] == ["Jo Hye Kyung left North Korea in 2006.", "She was sent to a labor camp.",
+                                       "Camps hold many prisoners today.", "Many of them die there."]
+    vecs = np.eye(4)
+    chosen = reader.choose(cands, np.array([0.9, 0.1, 0.8, 0.2]), vecs)
+    assert [c.text for c in chosen] == ["Jo Hye Kyung left North Korea in 2006.", "She was sent to a labor camp."]
+    # "Many of them" is no pronoun lead: the runner-up stays
+    chosen = reader.choose(cands, np.array([0.6, 0.1, 0.9, 0.1]), vecs)
+    assert [c.text for c in chosen] == ["Camps hold many prisoners today.", "Jo Hye Kyung left North Korea in 2006."]
+    # a pronoun-led lead still brings the sentence it refers back to first
+    chosen = reader.choose(cands, np.array([0.1, 0.9, 0.2, 0.1]), vecs)
+    assert [c.text for c in chosen] == ["Jo Hye Kyung left North Korea in 2006.", "She was sent to a labor camp."]

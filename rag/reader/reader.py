@@ -157,7 +157,8 @@ class Reader:
         return self.vectors.embedder.embed([retrieval.query])[0]
 
     def choose(self, cands: list[Candidate], probs: np.ndarray, vecs: np.ndarray) -> tuple[Candidate, ...]:
-        """The lead and, while they score close to it, up to `max_sentences - 1` more, in reading order."""
+        """The lead and, while they score close to it, up to `max_sentences - 1` more, in reading order;
+        when the sentence after the lead carries on with a pronoun, it takes the runner-up's place."""
         order = list(np.argsort(-probs, kind="stable"))
         picked = [order[0]]
         length = len(cands[order[0]].text)
@@ -169,7 +170,18 @@ class Reader:
             picked.append(i)
             length += len(cands[i].text)
         chosen = [cands[i] for i in picked]
+        after = _continuation(chosen[0], cands)
+        if after is not None and after not in chosen and len(chosen[0].text) + len(after.text) <= self.max_chars:
+            chosen = [chosen[0], after]  # the lead's own next sentence beats a runner-up from elsewhere
         return tuple(_with_antecedents(chosen, cands))
+
+
+def _continuation(lead: Candidate, cands: Sequence[Candidate]) -> Candidate | None:
+    """The candidate right after `lead` in its document when it carries on with a pronoun ("She was ...")."""
+    for c in cands:
+        if c.previous == lead.text and c.passage.chunk.source == lead.passage.chunk.source and PRONOUN_LEAD.match(c.text):
+            return c
+    return None
 
 
 def _with_antecedents(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
