@@ -49,7 +49,9 @@ def test_follow_up_uses_the_conversation_and_new_chat_clears_it(fresh_data_dir, 
     assert not second.abstained and "13" in second.text
     assert "Yeonmi Park" in second.query
     assert [m["role"] for m in at.session_state["messages"]] == ["user", "assistant"] * 2
-    assert len([v for v in htmls(at) if v.startswith('<div class="answer">')]) == 2
+    assert not first.abstained
+    # both turns render as answers (a correct one the reader rates under 0.5 is marked low-confidence)
+    assert len([v for v in htmls(at) if re.match(r'<div class="answer( low-confidence)?">', v)]) == 2
     next(b for b in at.button if b.label == "New chat").click().run()
     assert at.session_state["messages"] == []
     assert "How old was Yeonmi Park when she escaped?" in [b.label for b in at.button]
