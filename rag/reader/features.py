@@ -15,6 +15,7 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from .answer_types import expected_type, offers
+from .asked import ASKED_FEATURES, NOTHING_ASKED
 from .candidates import Candidate
 
 FEATURES = (
@@ -102,7 +103,7 @@ QUESTION_FEATURES = (
     "best", "margin", "second", "lead_coverage", "lead_context_coverage", "rare_in_passage", "rare_in_pool",
     "names_in_passage", "numbers_in_passage", "numbers_in_pool", "unknown_terms", "type_known", "type_offered",
     "type_in_passage", "best_sim", "pool_best_coverage", "lead_soft_coverage", "lead_weakest_match",
-)
+) + ASKED_FEATURES
 STOP_WORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset("""
 what which who whom whose when where how many much does did do according article document text say says said tell
 mention mentions mentioned describe described give given list name exact kind type way also just only ever really
@@ -134,8 +135,9 @@ def share_present(needles: Sequence[str], text: str) -> float:
 
 def question_features(question: str, wanted: Mapping[str, float], probs: np.ndarray, feats: np.ndarray,
                       lead: Candidate | None, pool_terms: set[str], passage_terms: set[str],
-                      pool_text: str = "", unknown: float = 0.0) -> np.ndarray:
-    """One row of QUESTION_FEATURES: how well the best sentence and its passage cover the question."""
+                      pool_text: str = "", unknown: float = 0.0, asked: Sequence[float] = NOTHING_ASKED) -> np.ndarray:
+    """One row of QUESTION_FEATURES: how well the best sentence and its passage cover the question
+    (`asked`: the row of rag.reader.asked for what the question asks for)."""
     if lead is None or len(probs) == 0:
         return np.zeros(len(QUESTION_FEATURES))
     order = np.argsort(-probs)
@@ -152,5 +154,5 @@ def question_features(question: str, wanted: Mapping[str, float], probs: np.ndar
         share_present(_QNUMBER.findall(question), pool_text), unknown,
         float(kind is not None), row[col["type_offered"]], float(offers(kind, passage_text, question)),
         row[col["sim_sentence"]], float(feats[:, col["coverage"]].max()), row[col["soft_coverage"]],
-        row[col["weakest_match"]],
+        row[col["weakest_match"]], *asked,
     ], dtype=float)

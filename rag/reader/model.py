@@ -1,9 +1,12 @@
-"""The reader's learned weights: three logistic regressions in one versioned JSON file.
+"""The reader's learned weights: three small models in one versioned JSON file.
 
-`sentence` scores each candidate (probability it states the answer); `answerable` scores the
-question given the best sentence and its passage (probability the documents answer it), and
-`threshold` is the calibrated operating point below which the reader abstains; `right` gives
-the answer's confidence (probability its lead sentence answers the question). Inference is numpy only, so asking never imports scikit-learn.
+`sentence` (a logistic regression) scores each candidate (probability it states the answer);
+`answerable` (gradient-boosted trees) scores the question given the best sentence and its
+passage (probability the documents answer it), and `threshold` is the calibrated operating
+point below which the reader abstains; `right` (a logistic regression) gives the answer's
+confidence (probability its lead sentence answers the question). Each model is stored with its
+`kind` and the feature names it was trained on. Inference is numpy only, so asking never
+imports scikit-learn.
 Usage: `weights = load_weights(); weights.sentence.predict(matrix)`.
 """
 from __future__ import annotations
@@ -12,14 +15,24 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 
 from passage.errors import ConfigError
 
-FORMAT = 2
+FORMAT = 3
 WEIGHTS_FILE = "weights.json"
+
+
+class Scorer(Protocol):
+    """A trained model over named features: rows in, probabilities out."""
+
+    features: tuple[str, ...]
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray: ...
+
+    def to_json(self) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -41,15 +54,12 @@ class Logistic:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
     def to_json(self) -> dict:
-        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": self.intercept}
+        return {"kind": "logistic", "features": list(self.features), "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept}
 
     @classmethod
     def from_json(cls, data: dict, expected: Sequence[str], where: str) -> "Logistic":
-        features = tuple(data["features"])
-        if features != tuple(expected):
-            raise ConfigError(f"{where}: trained on features {list(features)}, the code computes {list(expected)}; "
-                              "retrain with `passage train-reader`")
+        features = _checked_features(data, expected, where)
         arrays = [np.asarray(data[k], dtype=float) for k in ("mean", "scale", "coef")]
         if any(a.shape != (len(features),) for a in arrays):
             raise ConfigError(f"{where}: weights do not match {len(features)} features")
@@ -57,11 +67,107 @@ class Logistic:
 
 
 @dataclass(frozen=True)
+class Tree:
+    """One regression tree as parallel node arrays; a leaf has feature -1. Row goes left when x <= threshold."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+
+    def leaf_values(self, matrix: np.ndarray) -> np.ndarray:
+        node = np.zeros(len(matrix), dtype=int)
+        rows = np.arange(len(matrix))
+        for _ in range(len(self.feature)):
+            inner = self.feature[node] >= 0
+            if not inner.any():
+                break
+            at = node[inner]
+            go_left = matrix[rows[inner], self.feature[at]] <= self.threshold[at]
+            node[inner] = np.where(go_left, self.left[at], self.right[at])
+        return self.value[node]
+
+    def to_json(self) -> dict:
+        return {"feature": self.feature.tolist(), "threshold": self.threshold.tolist(), "left": self.left.tolist(),
+                "right": self.right.tolist(), "value": self.value.tolist()}
+
+    @classmethod
+    def from_json(cls, data: dict, width: int, where: str) -> "Tree":
+        ints = [np.asarray(data[k], dtype=int) for k in ("feature", "left", "right")]
+        floats = [np.asarray(data[k], dtype=float) for k in ("threshold", "value")]
+        feature, left, right = ints
+        n = len(feature)
+        if n == 0 or any(a.shape != (n,) for a in ints + floats) or feature.max() >= width:
+            raise ConfigError(f"{where}: a tree does not match {width} features")
+        inner = feature >= 0
+        if ((left[inner] <= np.arange(n)[inner]) | (right[inner] <= np.arange(n)[inner]) | (left[inner] >= n)
+                | (right[inner] >= n)).any():
+            raise ConfigError(f"{where}: a tree's node links are broken")
+        return cls(feature, floats[0], left, right, floats[1])
+
+
+@dataclass(frozen=True)
+class Trees:
+    """Gradient-boosted trees: sigmoid(base + rate * sum of the trees' leaf values).
+
+    Features are compared at float32 precision, as scikit-learn's trees compare them, so the
+    probabilities equal `GradientBoostingClassifier.predict_proba`'s.
+    `Trees(("x",), 0.0, 1.0, (Tree(np.array([0, -1, -1]), np.array([.5, 0, 0]), np.array([1, -1, -1]),
+    np.array([2, -1, -1]), np.array([0., -2., 2.])),)).predict([[0.], [1.]])` == sigmoid([-2, 2]).
+    """
+
+    features: tuple[str, ...]
+    base: float
+    rate: float
+    trees: tuple[Tree, ...]
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        matrix = np.asarray(matrix, dtype=float)
+        if matrix.size == 0:
+            return np.zeros(len(matrix))
+        matrix = matrix.astype(np.float32).astype(float)
+        z = self.base + self.rate * sum(tree.leaf_values(matrix) for tree in self.trees)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+    def to_json(self) -> dict:
+        return {"kind": "trees", "features": list(self.features), "base": self.base, "rate": self.rate,
+                "trees": [t.to_json() for t in self.trees]}
+
+    @classmethod
+    def from_json(cls, data: dict, expected: Sequence[str], where: str) -> "Trees":
+        features = _checked_features(data, expected, where)
+        trees = tuple(Tree.from_json(t, len(features), where) for t in data["trees"])
+        if not trees:
+            raise ConfigError(f"{where}: no trees")
+        return cls(features, float(data["base"]), float(data["rate"]), trees)
+
+
+KINDS = {"logistic": Logistic, "trees": Trees}
+
+
+def _checked_features(data: dict, expected: Sequence[str], where: str) -> tuple[str, ...]:
+    features = tuple(data["features"])
+    if features != tuple(expected):
+        raise ConfigError(f"{where}: trained on features {list(features)}, the code computes {list(expected)}; "
+                          "retrain with `passage train-reader`")
+    return features
+
+
+def model_from_json(data: dict, expected: Sequence[str], where: str) -> Scorer:
+    """The model a weights file's entry describes, by its `kind`."""
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: unknown model kind {kind!r} (this version reads {', '.join(KINDS)})")
+    return KINDS[kind].from_json(data, expected, where)
+
+
+@dataclass(frozen=True)
 class ReaderWeights:
     version: str
-    sentence: Logistic
-    answerable: Logistic
-    right: Logistic
+    sentence: Scorer
+    answerable: Scorer
+    right: Scorer
     threshold: float
     follow_ratio: float = 0.6
     trained_on: str = ""
@@ -89,16 +195,18 @@ def load_weights(path: Path | None = None) -> ReaderWeights:
     try:
         return ReaderWeights(
             version=str(data["version"]),
-            sentence=Logistic.from_json(data["sentence"], FEATURES, where),
-            answerable=Logistic.from_json(data["answerable"], QUESTION_FEATURES, where),
-            right=Logistic.from_json(data["right"], QUESTION_FEATURES, where),
+            sentence=model_from_json(data["sentence"], FEATURES, where),
+            answerable=model_from_json(data["answerable"], QUESTION_FEATURES, where),
+            right=model_from_json(data["right"], QUESTION_FEATURES, where),
             threshold=float(data["threshold"]),
             follow_ratio=float(data.get("follow_ratio", 0.6)),
             trained_on=str(data.get("trained_on", "")),
             figures=data.get("figures") or {},
         )
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
         raise ConfigError(f"{where}: weights file is missing {exc}; retrain with `passage train-reader`") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{where}: weights file has a malformed entry ({exc}); retrain with `passage train-reader`") from None
 
 
 def weights_path() -> Path:

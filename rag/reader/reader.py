@@ -15,6 +15,7 @@ import numpy as np
 from passage.models import Passage, Retrieval
 
 from .answer_types import countries
+from .asked import NOTHING_ASKED, asked_for, asked_row, best_matches
 from .candidates import Candidate, candidates
 from .features import (FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, question_names,
                        sentence_features, soft_match, words)
@@ -133,8 +134,19 @@ class Reader:
         passage_terms = set(self.tokenize([f"{lead.heading}\n{lead.passage.chunk.text}"])[0])
         pool_text = "\n".join(p.chunk.text for p in inputs.pool)
         unknown = sum(w >= inputs.unseen_idf - 1e-9 for w in inputs.wanted.values()) / len(inputs.wanted) if inputs.wanted else 0.0
+        asked = self._asked(inputs.question, lead, set(inputs.context_tokens[int(np.argmax(probs))]), passage_terms)
         return question_features(inputs.question, inputs.wanted, probs, inputs.features, lead, pool_terms, passage_terms,
-                                 pool_text, unknown), lead
+                                 pool_text, unknown, asked), lead
+
+    def _asked(self, question: str, lead: Candidate, lead_terms: set[str], passage_terms: set[str]) -> tuple[float, ...]:
+        """How well the lead (with its context) and its passage hold what the question asks for."""
+        asked = asked_for(question, STOP_WORDS)
+        terms = self.tokenize([" ".join(asked)])[0] if asked else []
+        if not terms:
+            return NOTHING_ASKED
+        vecs = self.vectors.embed(asked)
+        near = lambda text: best_matches(vecs, self.vectors.embed(found)) if (found := words(text, STOP_WORDS)) else 0.0  # noqa: E731
+        return asked_row(terms, lead_terms, passage_terms, near(lead.context), near(lead.passage.chunk.text))
 
     def read(self, question: str, retrieval: Retrieval) -> Reading:
         inputs = self.inputs(question, retrieval)

@@ -1,10 +1,12 @@
-"""Fit the reader's two models on labelled questions (the test set's `dev` split).
+"""Fit the reader's three models on labelled questions (the test set's `dev` split).
 
 1. Sentence model: a candidate is positive when it holds a reference quote of the question
    (rag.evaluation.metrics.holds, either way round for quotes longer than one sentence).
-2. Answer model: its features come from out-of-fold sentence probabilities (grouped by
-   question, so no question scores its own training rows); an item is positive when the lead
-   sentence is a positive, negative when the lead is wrong or the question is unanswerable.
+2. Question models: their features come from out-of-fold sentence probabilities (grouped by
+   question, so no question scores its own training rows). `answerable` (gradient-boosted
+   trees: the signals interact, e.g. a missing name matters only when the question names one)
+   learns whether the question can be answered; `right` (logistic) whether the lead sentence
+   states the answer (negative when the lead is wrong or the question is unanswerable).
 3. Threshold: on out-of-fold answer probabilities, the highest cut that keeps abstentions on
    answerable questions at or under `max_false_abstention`.
 scikit-learn is imported here only; asking needs numpy alone (see model.py).
@@ -20,7 +22,7 @@ from passage.errors import ConfigError
 from rag.evaluation.metrics import abstention_curve, holds
 
 from .features import FEATURES, QUESTION_FEATURES
-from .model import Logistic, ReaderWeights
+from .model import Logistic, ReaderWeights, Scorer, Tree, Trees
 from .reader import Inputs, Reader
 
 FOLDS = 5
@@ -126,11 +128,42 @@ def fit_answer_model(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> Logistic:
     return fit_logistic(x, y, QUESTION_FEATURES, c)
 
 
-def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, c: float = 1.0, folds: int = FOLDS) -> np.ndarray:
+def fit_trees(x: np.ndarray, y: np.ndarray, names: Sequence[str], trees: int = 100, depth: int = 2,
+              rate: float = 0.05) -> Trees:
+    """Gradient-boosted trees (scikit-learn), exported to numpy and checked to predict the same."""
+    try:
+        from sklearn.ensemble import GradientBoostingClassifier
+    except ImportError:
+        raise ConfigError("training the reader needs scikit-learn; run `pip install -e '.[train]'`") from None
+
+    model = GradientBoostingClassifier(n_estimators=trees, max_depth=depth, learning_rate=rate, min_samples_leaf=10,
+                                       subsample=0.8, random_state=0)
+    model.fit(x, y)
+    prior = float(np.clip(model.init_.class_prior_[1], 1e-9, 1 - 1e-9))
+    exported = Trees(tuple(names), float(np.log(prior / (1 - prior))), rate,
+                     tuple(_tree(estimator.tree_) for estimator in model.estimators_[:, 0]))
+    if not np.allclose(exported.predict(x), model.predict_proba(x)[:, 1], atol=1e-9):
+        raise ConfigError("the exported trees do not predict what scikit-learn's do; this scikit-learn version is not supported")
+    return exported
+
+
+def _tree(tree) -> Tree:
+    leaf = tree.children_left < 0
+    return Tree(np.where(leaf, -1, tree.feature).astype(int), np.where(leaf, 0.0, tree.threshold),
+                tree.children_left.astype(int), tree.children_right.astype(int), tree.value[:, 0, 0].astype(float))
+
+
+def fit_answerable_model(x: np.ndarray, y: np.ndarray) -> Trees:
+    return fit_trees(x, y, QUESTION_FEATURES)
+
+
+def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, fit=fit_answerable_model, folds: int = FOLDS) -> np.ndarray:
+    """Each row's probability from `fit` trained on the other folds."""
     out = np.zeros(len(y))
     for fold in range(folds):
         train = np.arange(len(y)) % folds != fold
-        out[~train] = fit_answer_model(x[train], y[train], c).predict(x[~train])
+        model: Scorer = fit(x[train], y[train])
+        out[~train] = model.predict(x[~train])
     return out
 
 
@@ -177,9 +210,9 @@ def train(reader: Reader, examples: Sequence[Example], version: str, trained_on:
     probs = out_of_fold_probabilities(examples, c)
     x, right = answer_rows(reader, examples, probs)
     answerable = np.array([e.answerable for e in examples], dtype=float)
-    answerable_model = fit_answer_model(x, answerable, c)
+    answerable_model = fit_answerable_model(x, answerable)
     right_model = fit_answer_model(x, right, c)
-    held_out = out_of_fold_confidence(x, answerable, c)
+    held_out = out_of_fold_confidence(x, answerable)
     threshold = pick_threshold(held_out, answerable, max_false_abstention)
     ratio, shapes = answer_shape(reader, examples, probs)
     abstain = held_out < threshold
