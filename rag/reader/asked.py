@@ -4,7 +4,10 @@
 never mentions pay does not answer it, however well it matches the envoy. `asked_for` takes
 the words right after "what/which (is the)" or "how many/much"; `asked_row` says how well the
 lead sentence (read with the sentence before it and its heading) and its passage hold them:
-exactly (stemmed terms) and by word vectors (the closest word, weakest asked-for word).
+exactly (stemmed terms), by word vectors (the closest word, weakest asked-for word), and by
+how much the asked-for words add to the lead's similarity to the question (`without_asked`:
+a sentence that speaks of the salary matches the whole question better than the question
+with "annual salary" taken out; one that only speaks of the envoy does not).
 """
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
-ASKED_FEATURES = ("asks_for", "asked_in_lead", "asked_in_passage", "asked_soft_lead", "asked_soft_passage")
-NOTHING_ASKED = (0.0, 1.0, 1.0, 1.0, 1.0)
+ASKED_FEATURES = ("asks_for", "asked_in_lead", "asked_in_passage", "asked_soft_lead", "asked_soft_passage",
+                  "asked_gain_lead")
+NOTHING_ASKED = (0.0, 1.0, 1.0, 1.0, 1.0, 0.0)
 _AUX = r"(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|had|may|must|shall)"
 _DET = r"(?:the|a|an|its|their|his|her|this|that)"
 _WORDS = r"((?:[\w’'-]+\s+){0,%d}[\w’'-]+)"
@@ -49,6 +53,14 @@ def asked_for(question: str, stop: frozenset[str] = frozenset()) -> list[str]:
     return []
 
 
+def without_asked(question: str, asked: Sequence[str]) -> str:
+    """The question with the asked-for words taken out:
+    `without_asked("What is the annual salary of the envoy?", ["annual", "salary"]) == "What is the of the envoy?"`."""
+    for word in asked:
+        question = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", question, flags=re.IGNORECASE)
+    return " ".join(question.split())
+
+
 def best_matches(asked_vecs: np.ndarray, word_vecs: np.ndarray) -> float:
     """The weakest asked-for word's closest cosine among the words: `best_matches(np.eye(2), np.eye(2)[:1]) == 0.0`."""
     if len(asked_vecs) == 0 or len(word_vecs) == 0:
@@ -57,12 +69,12 @@ def best_matches(asked_vecs: np.ndarray, word_vecs: np.ndarray) -> float:
 
 
 def asked_row(asked_terms: Sequence[str], lead_terms: set[str], passage_terms: set[str],
-              soft_lead: float, soft_passage: float) -> tuple[float, ...]:
+              soft_lead: float, soft_passage: float, gain_lead: float) -> tuple[float, ...]:
     """One row of ASKED_FEATURES; NOTHING_ASKED when the question names nothing.
 
-    `asked_row(["salari"], {"envoy"}, {"envoy", "salari"}, 0.3, 1.0) == (1.0, 0.0, 1.0, 0.3, 1.0)`.
+    `asked_row(["salari"], {"envoy"}, {"envoy", "salari"}, 0.3, 1.0, 0.05) == (1.0, 0.0, 1.0, 0.3, 1.0, 0.05)`.
     """
     if not asked_terms:
         return NOTHING_ASKED
     share = lambda have: sum(t in have for t in asked_terms) / len(asked_terms)  # noqa: E731
-    return (1.0, share(lead_terms), share(passage_terms), soft_lead, soft_passage)
+    return (1.0, share(lead_terms), share(passage_terms), soft_lead, soft_passage, gain_lead)

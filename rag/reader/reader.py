@@ -15,7 +15,7 @@ import numpy as np
 from passage.models import Passage, Retrieval
 
 from .answer_types import countries
-from .asked import NOTHING_ASKED, asked_for, asked_row, best_matches
+from .asked import NOTHING_ASKED, asked_for, asked_row, best_matches, without_asked
 from .candidates import Candidate, candidates
 from .features import (FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, question_names,
                        sentence_features, soft_match, words)
@@ -146,7 +146,10 @@ class Reader:
             return NOTHING_ASKED
         vecs = self.vectors.embed(asked)
         near = lambda text: best_matches(vecs, self.vectors.embed(found)) if (found := words(text, STOP_WORDS)) else 0.0  # noqa: E731
-        return asked_row(terms, lead_terms, passage_terms, near(lead.context), near(lead.passage.chunk.text))
+        whole, without = np.asarray(self.vectors.embedder.embed([question, without_asked(question, asked)]), dtype=np.float32)
+        context = self.vectors.embed([lead.context])[0]  # questions are not cached: only corpus text is
+        return asked_row(terms, lead_terms, passage_terms, near(lead.context), near(lead.passage.chunk.text),
+                         float(context @ whole - context @ without))
 
     def read(self, question: str, retrieval: Retrieval) -> Reading:
         inputs = self.inputs(question, retrieval)
