@@ -16,6 +16,8 @@ from rag.reader.features import QUESTION_FEATURES, STOP_WORDS, question_features
     ("How many seats does the committee have?", ["seats"]),
     ("how much money did the broker charge", ["money"]),
     ("What is the envoy’s salary?", ["envoy’s", "salary"]),
+    ("What's the population of Nampo?", ["population"]),
+    ("and what’s the penalty", ["penalty"]),
     ("What does Article 3 say?", []),
     ("Why do people leave?", []),
     ("Who chaired the commission?", []),

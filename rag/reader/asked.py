@@ -27,6 +27,7 @@ _PATTERNS = (
     re.compile(rf"\b(?:what|which)\s+(?!{_AUX}\b){_WORDS % 1}"),         # which countries ..., what penalty ...
     re.compile(rf"\bhow\s+(?:many|much)\s+{_WORDS % 1}"),                # how many seats ...
 )
+_IS = re.compile(r"\b(what|which)[’']s\b")  # "what's the ..." asks as "what is the ..." does
 _ENDS = frozenset("""of for in on to that by from at with about does do did is are was were can could will would
 should has have had may must shall who which when where why how the a an""".split())
 
@@ -35,9 +36,10 @@ def asked_for(question: str, stop: frozenset[str] = frozenset()) -> list[str]:
     """The words naming what is asked for, stop words out; [] when the question names nothing.
 
     `asked_for("What is the annual salary of the envoy?") == ["annual", "salary"]`,
-    `asked_for("How many seats does it have?") == ["seats"]`, `asked_for("What does Article 3 say?") == []`.
+    `asked_for("How many seats does it have?") == ["seats"]`, `asked_for("What's the population?") == ["population"]`,
+    `asked_for("What does Article 3 say?") == []`.
     """
-    low = question.lower()
+    low = _IS.sub(r"\1 is", question.lower())
     for pattern in _PATTERNS:
         match = pattern.search(low)
         if not match:
