@@ -15,11 +15,15 @@ from importlib import resources
 
 TYPES = ("person", "date", "number", "place", "country")
 
+_IS = r"(?:'s|’s| is| was| are| were)"
 _RULES: tuple[tuple[str, re.Pattern], ...] = (
-    ("date", re.compile(r"^(when|what (year|date|month|decade|century|time)|in what year|which year|since when|"
-                        r"what's the (year|date)|by (what|which) (year|date))\b")),
+    ("date", re.compile(r"^(when|what (year|date|month|decade|century|time)|since when|"
+                        r"((in|on|by|until|since|from|at) )?(what|which) (year|date|day|month|decade|century)|"
+                        rf"what{_IS} the (year|date|deadline))\b")),
     ("number", re.compile(r"^(how (many|much|old|long|far|often|large|big|high|few)|what (number|percentage|"
-                          r"percent|share|proportion|fraction|amount|age|population|sum|total)|at what age)\b")),
+                          r"percent|share|proportion|fraction|amount|age|population|sum|total)|at what age|"
+                          rf"what{_IS} the ([a-z]+ )?(number|percentage|percent|share|proportion|fraction|amount|"
+                          r"age|population|sum|total|size|area|length|rate|cost|price|height|budget|salary|fee))\b")),
     ("country", re.compile(r"^(which|what) (other )?(countries|country|nations|nation|states)\b")),
     ("place", re.compile(r"^(where|from where|to where|in what (place|city|region|town)|(which|what) "
                          r"(city|region|town|province|desert|river|place|border))\b")),
