@@ -41,6 +41,8 @@ class Inputs:
     vectors: np.ndarray
     context_tokens: tuple[list[str], ...]
     unseen_idf: float = float("inf")
+    query: str = ""  # what was retrieved with (a follow-up's rewritten question), and its vector
+    query_vector: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class Reader:
         cands = candidates(pool)
         wanted = {t: w for t, w in self.idf(self.tokenize([retrieval.query])[0]).items() if t not in FRAME_WORDS}
         if not cands:
-            return Inputs(question, wanted, pool, (), np.zeros((0, len(FEATURES))), np.zeros((0, 0)), (), self._unseen())
+            return Inputs(question, wanted, pool, (), np.zeros((0, len(FEATURES))), np.zeros((0, 0)), (), self._unseen(),
+                          retrieval.query)
         query_vec = self._query_vector(retrieval)
         n = len(cands)
         vecs = self.vectors.embed([c.text for c in cands] + [c.context for c in cands])
@@ -90,7 +93,8 @@ class Reader:
         soft = self._soft(retrieval.query, wanted, cands)
         feats = sentence_features(question, wanted, cands, tokens[:n], tokens[n : 2 * n], tokens[2 * n :],
                                   sims[:n], sims[n:], soft)
-        return Inputs(question, wanted, pool, tuple(cands), feats, vecs[:n], tuple(tokens[n : 2 * n]), self._unseen())
+        return Inputs(question, wanted, pool, tuple(cands), feats, vecs[:n], tuple(tokens[n : 2 * n]), self._unseen(),
+                      retrieval.query, query_vec)
 
     def _soft(self, query: str, wanted: Mapping[str, float], cands: Sequence[Candidate]) -> np.ndarray:
         """Per candidate: how closely its context's words match the question's, by word vectors."""
@@ -134,22 +138,26 @@ class Reader:
         passage_terms = set(self.tokenize([f"{lead.heading}\n{lead.passage.chunk.text}"])[0])
         pool_text = "\n".join(p.chunk.text for p in inputs.pool)
         unknown = sum(w >= inputs.unseen_idf - 1e-9 for w in inputs.wanted.values()) / len(inputs.wanted) if inputs.wanted else 0.0
-        asked = self._asked(inputs.question, lead, set(inputs.context_tokens[int(np.argmax(probs))]), passage_terms)
+        asked = self._asked(inputs, lead, set(inputs.context_tokens[int(np.argmax(probs))]), passage_terms)
         return question_features(inputs.question, inputs.wanted, probs, inputs.features, lead, pool_terms, passage_terms,
                                  pool_text, unknown, asked), lead
 
-    def _asked(self, question: str, lead: Candidate, lead_terms: set[str], passage_terms: set[str]) -> tuple[float, ...]:
+    def _asked(self, inputs: "Inputs", lead: Candidate, lead_terms: set[str], passage_terms: set[str]) -> tuple[float, ...]:
         """How well the lead (with its context) and its passage hold what the question asks for."""
-        asked = asked_for(question, STOP_WORDS)
+        asked = asked_for(inputs.question, STOP_WORDS)
         terms = self.tokenize([" ".join(asked)])[0] if asked else []
         if not terms:
             return NOTHING_ASKED
         vecs = self.vectors.embed(asked)
         near = lambda text: best_matches(vecs, self.vectors.embed(found)) if (found := words(text, STOP_WORDS)) else 0.0  # noqa: E731
-        whole, without = np.asarray(self.vectors.embedder.embed([question, without_asked(question, asked)]), dtype=np.float32)
-        context = self.vectors.embed([lead.context])[0]  # questions are not cached: only corpus text is
-        return asked_row(terms, lead_terms, passage_terms, near(lead.context), near(lead.passage.chunk.text),
-                         float(context @ whole - context @ without))
+        # The query was embedded once for retrieval; only the query without the asked-for words is new.
+        # Neither is cached: the cache holds corpus text only.
+        query = inputs.query or inputs.question
+        whole = inputs.query_vector if inputs.query_vector is not None else self.vectors.embedder.embed([query])[0]
+        without = self.vectors.embedder.embed([without_asked(query, asked)])[0]
+        context = self.vectors.embed([lead.context])[0]
+        gain = float(context @ np.asarray(whole, dtype=np.float32) - context @ np.asarray(without, dtype=np.float32))
+        return asked_row(terms, lead_terms, passage_terms, near(lead.context), near(lead.passage.chunk.text), gain)
 
     def read(self, question: str, retrieval: Retrieval) -> Reading:
         inputs = self.inputs(question, retrieval)
