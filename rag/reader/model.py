@@ -25,6 +25,10 @@ FORMAT = 3
 WEIGHTS_FILE = "weights.json"
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
 class Scorer(Protocol):
     """A trained model over named features: rows in, probabilities out."""
 
@@ -51,7 +55,7 @@ class Logistic:
         if matrix.size == 0:
             return np.zeros(len(matrix))
         z = ((matrix - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+        return _sigmoid(z)
 
     def to_json(self) -> dict:
         return {"kind": "logistic", "features": list(self.features), "mean": self.mean.tolist(),
@@ -128,7 +132,7 @@ class Trees:
             return np.zeros(len(matrix))
         matrix = matrix.astype(np.float32).astype(float)
         z = self.base + self.rate * sum(tree.leaf_values(matrix) for tree in self.trees)
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+        return _sigmoid(z)
 
     def to_json(self) -> dict:
         return {"kind": "trees", "features": list(self.features), "base": self.base, "rate": self.rate,

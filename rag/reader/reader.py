@@ -42,7 +42,7 @@ class Inputs:
     context_tokens: tuple[list[str], ...]
     unseen_idf: float = float("inf")
     query: str = ""  # what was retrieved with (a follow-up's rewritten question), and its vector
-    query_vector: np.ndarray | None = None
+    query_vector: np.ndarray | None = None  # None only when there are no candidates
 
 
 @dataclass(frozen=True)
@@ -150,13 +150,11 @@ class Reader:
             return NOTHING_ASKED
         vecs = self.vectors.embed(asked)
         near = lambda text: best_matches(vecs, self.vectors.embed(found)) if (found := words(text, STOP_WORDS)) else 0.0  # noqa: E731
-        # The query was embedded once for retrieval; only the query without the asked-for words is new.
-        # Neither is cached: the cache holds corpus text only.
-        query = inputs.query or inputs.question
-        whole = inputs.query_vector if inputs.query_vector is not None else self.vectors.embedder.embed([query])[0]
-        without = self.vectors.embedder.embed([without_asked(query, asked)])[0]
+        # The query was embedded once for retrieval; only the query without the asked-for words is new
+        # (and not cached: the cache holds corpus text only).
+        without = np.asarray(self.vectors.embedder.embed([without_asked(inputs.query, asked)])[0], dtype=np.float32)
         context = self.vectors.embed([lead.context])[0]
-        gain = float(context @ np.asarray(whole, dtype=np.float32) - context @ np.asarray(without, dtype=np.float32))
+        gain = float(context @ inputs.query_vector - context @ without)
         return asked_row(terms, lead_terms, passage_terms, near(lead.context), near(lead.passage.chunk.text), gain)
 
     def read(self, question: str, retrieval: Retrieval) -> Reading:

@@ -22,7 +22,7 @@ from passage.errors import ConfigError
 from rag.evaluation.metrics import abstention_curve, holds
 
 from .features import FEATURES, QUESTION_FEATURES
-from .model import Logistic, ReaderWeights, Scorer, Tree, Trees
+from .model import Logistic, ReaderWeights, Tree, Trees
 from .reader import Inputs, Reader
 
 FOLDS = 5
@@ -157,13 +157,12 @@ def fit_answerable_model(x: np.ndarray, y: np.ndarray) -> Trees:
     return fit_trees(x, y, QUESTION_FEATURES)
 
 
-def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, fit=fit_answerable_model, folds: int = FOLDS) -> np.ndarray:
-    """Each row's probability from `fit` trained on the other folds."""
+def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, folds: int = FOLDS) -> np.ndarray:
+    """Each row's answerability from a model trained on the other folds."""
     out = np.zeros(len(y))
     for fold in range(folds):
         train = np.arange(len(y)) % folds != fold
-        model: Scorer = fit(x[train], y[train])
-        out[~train] = model.predict(x[~train])
+        out[~train] = fit_answerable_model(x[train], y[train]).predict(x[~train])
     return out
 
 
