@@ -47,6 +47,16 @@ def test_found_and_offers():
     assert offers("number", "She escaped at the age of 13.", "How old was she?") is True
     assert offers("date", "She left in 2006.", "What happened in 2006?") is False
     assert offers(None, "She left in 2006.", "Why?") is False
+
+
+def test_list_markers_and_references_to_parts_of_a_text_are_not_numbers():
+    assert found("number", "(6) The Government executes members of underground churches.") == set()
+    assert found("number", "1.  There shall be established a Human Rights Committee.") == set()
+    assert found("number", "She escaped at 13. (17) The Governments of China and North Korea.") == {"13"}
+    assert found("number", "Under article 33, section 7813(a)(2) and § 7814. Actions.") == set()
+    assert found("number", "as many as 1.3 million active-duty soldiers (2025)") == {"1.3", "million", "2025"}
+    assert found("number", "Paragraph 9 says 5 members.") == {"5"}
+    assert offers("number", "(6) The Government executes members of churches.", "How many members were executed?") is False
     with pytest.raises(ValueError, match="choose one of"):
         found("colour", "red")
 

@@ -39,6 +39,11 @@ _NUMBER_WORDS = re.compile(
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
     r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|hundreds|"
     r"thousand|thousands|million|millions|billion|dozen|dozens|half|percent)\b", re.I)
+# Numbers that count nothing: list markers at the start of a line or sentence ("(6) The ...", "1. Any
+# State ...", "(a)") and references to a part of a text ("article 33", "section 7813", "§ 7814").
+_MARKER = re.compile(r"(?:^|(?<=\n)|(?<=[.;:!?]) )\s*(?:\((?:\d{1,3}|[a-z]{1,4})\)|\d{1,3}[.)](?=\s))", re.I)
+_REFERENCE = re.compile(r"(?:§+|\b(?:articles?|sections?|paragraphs?|chapters?|title|part|clause|subsections?|rule|"
+                        r"resolution|no\.)\s*)\s*\d[\d.]*(?:\s*\([\w]+\))*", re.I)
 _NAME = re.compile(r"\b[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+)+\b")
 _PLACE_AFTER = re.compile(r"\b(?:in|to|from|into|across|through|near|at|via)\s+(?:the\s+)?([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)")
 
@@ -57,6 +62,7 @@ def found(kind: str, text: str) -> set[str]:
     if kind == "date":
         return {m.group(0).lower() for m in _YEAR.finditer(text)} | {m.group(0).lower() for m in _MONTH.finditer(text)}
     if kind == "number":
+        text = _REFERENCE.sub(" ", _MARKER.sub(" ", text))
         return {m.group(0).rstrip(".,") for m in _DIGITS.finditer(text)} | {m.group(0).lower() for m in _NUMBER_WORDS.finditer(text)}
     if kind == "country":
         low = f" {' '.join(re.findall(r'[a-z]+', text.lower()))} "
