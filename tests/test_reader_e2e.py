@@ -89,3 +89,16 @@ def test_reader_abstains_on_a_name_no_document_mentions(assistant):
     assert answer.abstained and answer.answerability == 0.0
     known = assistant.ask("Which article of the ICCPR protects freedom of movement?", answerer="reader")
     assert known.answerability > 0.0  # an acronym the documents spell out is no unknown name
+
+
+@pytest.mark.slow
+def test_a_follow_ups_carried_words_weigh_less_than_its_own(assistant):
+    from rag.reader.reader import CARRIED
+
+    reader = assistant.answerer("reader").reader
+    query = "How old was she when she got out? Yeonmi Park"
+    retrieval = assistant.retriever.search(query, 5, "hybrid")
+    alone = reader.inputs(query, retrieval).wanted  # asked as it stands: every word at its IDF
+    follow = reader.inputs("How old was she when she got out?", retrieval).wanted
+    assert set(alone) == set(follow) and {"yeonmi", "park", "old"} <= set(alone)
+    assert follow["yeonmi"] == pytest.approx(CARRIED * alone["yeonmi"]) and follow["old"] == alone["old"]
