@@ -171,11 +171,12 @@ def eval_command(
     fail_under: Annotated[Optional[list[str]], typer.Option("--fail-under", metavar="METRIC=VALUE", help="Exit 1 when METRIC is below VALUE; repeatable.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N items.")] = None,
     split: Annotated[Optional[str], typer.Option("--split", help="dev or test: only that split's items (default: every item).")] = None,
+    by_group: Annotated[bool, typer.Option("--by-group", help="Also print the figures per question type, turn and unanswerable kind (always in report.html).")] = False,
     data_dir: DataDir = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Score the assistant on a test set: retrieval, citations, answers, abstention and latency."""
-    from app.eval_render import eval_table, print_comparison
+    from app.eval_render import eval_table, groups_tables, print_comparison
     from app.wiring import build_assistant
     from rag.evaluation import compare_runs, evaluate, failed_gates, load_run, load_testset, parse_gates
 
@@ -189,6 +190,8 @@ def eval_command(
         run, summary, folder = evaluate(assistant, items, out_dir, lambda done, total: bar.update(task, completed=done, total=total),
                                         testset=str(testset))
     out.print(eval_table(summary))
+    for table in groups_tables(summary) if by_group else []:
+        out.print(table)
     print(f"{summary.passed}/{summary.items} passed; wrote {folder}/results.jsonl, summary.json, report.html")
     if baseline is not None:
         print_comparison(compare_runs(baseline, run), compare, out)

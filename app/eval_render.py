@@ -24,6 +24,19 @@ def eval_table(summary) -> Table:
     return table
 
 
+def groups_tables(summary) -> list[Table]:
+    """The run's figures per question type, turn and unanswerable kind: one table per dimension."""
+    tables: dict[str, Table] = {}
+    for g in summary.groups:
+        if g.dimension not in tables:
+            tables[g.dimension] = Table(g.dimension, "n", "pass", "hit@k", "fact", "quoted", "false abst.", "abst. recall",
+                                        title=f"by {g.dimension}")
+            tables[g.dimension].columns[0].no_wrap = True
+        tables[g.dimension].add_row(g.value, str(g.items), _num(g.pass_rate), _num(g.hit_at_k), _num(g.fact_stated),
+                                    _num(g.evidence_quoted), _num(g.false_abstentions), _num(g.abstention_recall))
+    return list(tables.values())
+
+
 def _range(low: float | None, high: float | None, signed: bool = False, ms: bool = False) -> str:
     return "–" if low is None or high is None else f"{_num(low, signed, ms)} – {_num(high, signed, ms)}"
 

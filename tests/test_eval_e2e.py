@@ -86,9 +86,10 @@ def test_cli_eval_compare_and_fail_under(fresh_data_dir, small_testset, tmp_path
     runner = CliRunner()
     base = ["eval", str(small_testset), "--data-dir", str(fresh_data_dir)]
 
-    first = runner.invoke(app, [*base, "--out", str(tmp_path / "hybrid")])
+    first = runner.invoke(app, [*base, "--out", str(tmp_path / "hybrid"), "--by-group"])
     assert first.exit_code == 0, first.output
     assert "evidence hit@k" in first.output and "6 items" in first.output
+    assert "by question type" in first.output and "by turn" in first.output and "follow-up" in first.output
     assert (tmp_path / "hybrid" / "report.html").is_file()
 
     second = runner.invoke(app, [*base, "--mode", "bm25", "--limit", "4", "--out", str(tmp_path / "bm25"),

@@ -8,6 +8,7 @@ import math
 from html import escape
 from typing import Sequence
 
+from .breakdown import Group
 from .metrics import abstention_curve
 from .runner import EvalRun, ItemResult, Summary
 
@@ -40,6 +41,7 @@ def build_report(run: EvalRun, summary: Summary) -> str:
         f"{summary.unanswerable} unanswerable) · k={c.k} · mode {escape(c.mode)} · answerer {escape(c.answerer)} · "
         f"started {escape(c.started_at)} · <b>{summary.passed}/{summary.items} passed</b></p>",
         "<h2>Summary</h2>", _summary_table(summary),
+        *_groups_section(summary.groups),
         "<h2>Distributions</h2><div class=\"plots\">",
         *(histogram_svg([r.metrics.get(key) for r in run.results], label) for key, label in PLOTTED),
         _latency_plot(run.results), "</div>",
@@ -49,6 +51,24 @@ def build_report(run: EvalRun, summary: Summary) -> str:
         "</body></html>\n",
     ]
     return "\n".join(parts)
+
+
+GROUP_COLUMNS = (("pass_rate", "pass rate"), ("hit_at_k", "hit@k"), ("fact_stated", "fact stated"),
+                 ("evidence_quoted", "evidence quoted"), ("false_abstentions", "false abstentions"),
+                 ("abstention_recall", "abstention recall"))
+
+
+def _groups_section(groups: Sequence[Group]) -> list[str]:
+    """The run's figures per question type, turn and unanswerable kind (when the items say them)."""
+    if not groups:
+        return []
+    head = "".join(f"<th>{label}</th>" for _, label in GROUP_COLUMNS)
+    rows = "".join(
+        f"<tr><td>{escape(g.dimension)}</td><td>{escape(g.value)}</td><td class=\"num\">{g.items}</td>"
+        f"<td class=\"num\">{g.answerable}</td>"
+        + "".join(f"<td class=\"num\">{fmt(getattr(g, key))}</td>" for key, _ in GROUP_COLUMNS) + "</tr>"
+        for g in groups)
+    return ["<h2>By group</h2>", f"<table><tr><th>by</th><th>group</th><th>items</th><th>answerable</th>{head}</tr>{rows}</table>"]
 
 
 def _abstention_section(results: Sequence[ItemResult]) -> list[str]:

@@ -25,6 +25,7 @@ from rag.citations import markers, strip_markers
 
 from . import metrics as m
 from .bootstrap import CONFIDENCE, RESAMPLES, SEED, Interval, bootstrap_ci
+from .breakdown import Group, breakdown
 from .testset import EvalItem
 
 ITEM_METRICS = ("hit_at_k", "reciprocal_rank", "ndcg_at_k", "context_recall", "citation_precision",
@@ -252,6 +253,7 @@ class Summary:
     seed: int = SEED
     confidence: float = CONFIDENCE
     notes: tuple[str, ...] = (LLM_JUDGED_NOTE,)
+    groups: tuple[Group, ...] = ()  # the same run per question type, turn and unanswerable kind
 
     def metric(self, name: str) -> MetricSummary:
         return next(s for s in self.metrics if s.name == name)
@@ -267,4 +269,4 @@ def summarize(run: EvalRun, resamples: int = RESAMPLES, seed: int = SEED) -> Sum
         rows.append(MetricSummary(agg.name, agg.group, agg.label, ci.value, ci.low, ci.high, n, agg.higher_is_better))
     answerable = sum(r.item.answerable for r in results)
     return Summary(run.config, len(results), answerable, len(results) - answerable,
-                   sum(r.passed for r in results), tuple(rows), resamples, seed)
+                   sum(r.passed for r in results), tuple(rows), resamples, seed, groups=tuple(breakdown(results)))

@@ -56,6 +56,7 @@ def result_json(r: ItemResult) -> dict:
         "facts": list(item.facts),
         "facts_all": list(item.facts_all),
         "qtype": item.qtype,
+        "unanswerable_kind": item.kind,
         "retrieved": [{"rank": n, **_passage(p, with_text=False)} for n, p in enumerate(r.retrieved, start=1)],
         "citations": [_passage(p) for p in r.citations],
         **{name: r.metrics.get(name) for name in ITEM_METRICS},
@@ -71,6 +72,7 @@ def summary_json(s: Summary) -> dict:
         "metrics": {x.name: {"group": x.group, "label": x.label, "value": x.value, "ci_low": x.low, "ci_high": x.high,
                              "n": x.n, "higher_is_better": x.higher_is_better} for x in s.metrics},
         "notes": list(s.notes),
+        "groups": [asdict(g) for g in s.groups],
     }
 
 
@@ -107,7 +109,7 @@ def _result(row: dict) -> ItemResult:
                     section=row.get("section") or "", answerable=bool(row.get("answerable", True)),
                     history=tuple(row.get("history") or ()), split=row.get("split") or "",
                     facts=tuple(row.get("facts") or ()), facts_all=tuple(row.get("facts_all") or ()),
-                    qtype=row.get("qtype") or "")
+                    qtype=row.get("qtype") or "", kind=row.get("unanswerable_kind") or "")
     texts = row.get("retrieved_contexts") or []
     retrieved = tuple(PassageRecord(p["source"], p["section"], text, p["score"], p["evidence"], p.get("cited"))
                       for p, text in zip(row.get("retrieved") or [], texts))

@@ -7,7 +7,8 @@ Field names are read in either spelling (first found wins):
 Also optional: id (default `line<n>`), source, section, history (earlier questions),
 answerable (default: true when there are reference quotes or a reference answer), split
 (`dev` or `test`: tune on dev, report on test), facts (short strings, any one of which a right
-answer states) or facts_all (all of which it states), qtype.
+answer states) or facts_all (all of which it states), qtype (the question's type), and for an
+unanswerable item unanswerable_kind (what makes it so: changed_entity, missing_attribute, ...).
 A RAGAS multi-turn `user_input` (a list of {"type", "content"} messages) becomes the last
 human message plus the earlier human messages as history. Unknown fields are ignored.
 """
@@ -43,6 +44,7 @@ class EvalItem:
     facts: tuple[str, ...] = ()
     facts_all: tuple[str, ...] = ()
     qtype: str = ""
+    kind: str = ""  # why an unanswerable item cannot be answered (the file's `unanswerable_kind`)
 
 
 SPLITS = ("dev", "test")
@@ -113,6 +115,7 @@ def parse_item(row: dict, default_id: str, where: str) -> EvalItem:
         facts=_strings(row.get("facts")),
         facts_all=_strings(row.get("facts_all")),
         qtype=str(row.get("qtype") or ""),
+        kind=str(row.get("unanswerable_kind") or ""),
     )
 
 
