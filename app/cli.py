@@ -176,7 +176,7 @@ def eval_command(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Score the assistant on a test set: retrieval, citations, answers, abstention and latency."""
-    from app.eval_render import eval_table, groups_tables, print_comparison
+    from app.eval_render import print_comparison, print_summary
     from app.wiring import build_assistant
     from rag.evaluation import compare_runs, evaluate, failed_gates, load_run, load_testset, parse_gates
 
@@ -189,10 +189,7 @@ def eval_command(
         task = bar.add_task("eval", total=len(items))
         run, summary, folder = evaluate(assistant, items, out_dir, lambda done, total: bar.update(task, completed=done, total=total),
                                         testset=str(testset))
-    out.print(eval_table(summary))
-    for table in groups_tables(summary) if by_group else []:
-        out.print(table)
-    print(f"{summary.passed}/{summary.items} passed; wrote {folder}/results.jsonl, summary.json, report.html")
+    print_summary(summary, folder, by_group, out)
     if baseline is not None:
         print_comparison(compare_runs(baseline, run), compare, out)
     failures = failed_gates(summary, gates)

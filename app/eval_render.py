@@ -24,6 +24,14 @@ def eval_table(summary) -> Table:
     return table
 
 
+def print_summary(summary, folder: Path, by_group: bool, out: Console) -> None:
+    """The summary table (and the tables by group when asked), then where the run was written."""
+    out.print(eval_table(summary))
+    for table in groups_tables(summary) if by_group else []:
+        out.print(table)
+    print(f"{summary.passed}/{summary.items} passed; wrote {folder}/results.jsonl, summary.json, report.html")
+
+
 def groups_tables(summary) -> list[Table]:
     """The run's figures per question type, turn and unanswerable kind: one table per dimension."""
     tables: dict[str, Table] = {}
