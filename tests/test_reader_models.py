@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from passage.errors import ConfigError
+from passage.errors import ConfigError, InputError
 from rag.reader.features import QUESTION_FEATURES
 from rag.reader.model import FORMAT, Logistic, Tree, Trees, load_weights, model_from_json, save_weights
 
@@ -68,18 +68,30 @@ def test_fitted_trees_predict_what_scikit_learn_predicts():
     assert ((model.predict(fresh) > 0.5) == (fresh[:, 0] * fresh[:, 1] > 0)).mean() > 0.8
 
 
+def test_a_model_needs_examples_of_both_outcomes():
+    pytest.importorskip("sklearn")
+    from rag.reader.training import fit_logistic, fit_trees
+
+    x = np.random.default_rng(2).normal(size=(30, 2))
+    with pytest.raises(InputError, match="^training needs both outcomes among the examples: all 30 are negative"):
+        fit_trees(x, np.zeros(30), ("a", "b"))
+    with pytest.raises(InputError, match="all 30 are positive"):
+        fit_logistic(x, np.ones(30), ("a", "b"))
+
+
 def test_the_shipped_weights_name_each_models_kind_and_format(tmp_path):
     weights = load_weights()
-    assert isinstance(weights.answerable, Trees)
-    assert isinstance(weights.sentence, Logistic) and isinstance(weights.right, Logistic)
+    assert isinstance(weights.answerable, Trees) and isinstance(weights.right, Trees)
+    assert isinstance(weights.sentence, Logistic)
     assert weights.answerable.features == QUESTION_FEATURES
     path = tmp_path / "w.json"
     save_weights(weights, path)
     data = json.loads(path.read_text())
     assert data["format"] == FORMAT == 3
-    assert [data[m]["kind"] for m in ("sentence", "answerable", "right")] == ["logistic", "trees", "logistic"]
+    assert [data[m]["kind"] for m in ("sentence", "answerable", "right")] == ["logistic", "trees", "trees"]
     rows = np.random.default_rng(1).normal(size=(5, len(QUESTION_FEATURES)))
     assert load_weights(path).answerable.predict(rows).tolist() == weights.answerable.predict(rows).tolist()
+    assert "answer_quotes_evidence_out_of_fold" in weights.figures
     data["answerable"]["trees"][0]["value"] = "lots"
     path.write_text(json.dumps(data))
     with pytest.raises(ConfigError, match="malformed"):

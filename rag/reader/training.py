@@ -5,8 +5,9 @@
 2. Question models: their features come from out-of-fold sentence probabilities (grouped by
    question, so no question scores its own training rows). `answerable` (gradient-boosted
    trees: the signals interact, e.g. a missing name matters only when the question names one)
-   learns whether the question can be answered; `right` (logistic) whether the lead sentence
-   states the answer (negative when the lead is wrong or the question is unanswerable).
+   learns whether the question can be answered; `right` (trees too) whether the answer the
+   reader gives, its one or two sentences, quotes the evidence (negative when it does not or
+   the question is unanswerable): the `confidence` an answer reports.
 3. Threshold: on out-of-fold answer probabilities, the highest cut that keeps abstentions on
    answerable questions at or under `max_false_abstention`.
 scikit-learn is imported here only; asking needs numpy alone (see model.py).
@@ -18,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from passage.errors import ConfigError
+from passage.errors import ConfigError, InputError
 from rag.evaluation.metrics import abstention_curve, holds
 
 from .features import FEATURES, QUESTION_FEATURES
@@ -86,6 +87,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str], c: float = 
     except ImportError:
         raise ConfigError("training the reader needs scikit-learn; run `pip install -e '.[train]'`") from None
 
+    _both_outcomes(y)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
@@ -94,10 +96,19 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str], c: float = 
     return Logistic(tuple(names), mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
 
 
+def _both_outcomes(y: np.ndarray) -> None:
+    if len(set(y.tolist())) < 2:
+        raise InputError(f"training needs both outcomes among the examples: all {len(y)} are "
+                         f"{'positive' if len(y) and y[0] else 'negative'}; add answerable and unanswerable items")
+
+
 def fit_sentence_model(examples: Sequence[Example], c: float = 1.0) -> Logistic:
     rows = [e for e in examples if e.answerable and e.quotes and len(e.inputs.candidates)]
+    y = np.concatenate([e.labels for e in rows]) if rows else np.zeros(0)
+    if not y.any():
+        raise InputError("no retrieved sentence holds a reference quote of an answerable item: training needs answerable "
+                         "items whose reference_contexts are in the ingested documents")
     x = np.vstack([e.inputs.features for e in rows])
-    y = np.concatenate([e.labels for e in rows])
     return fit_logistic(x, y, FEATURES, c)
 
 
@@ -124,10 +135,6 @@ def answer_rows(reader: Reader, examples: Sequence[Example], probs: Sequence[np.
     return np.vstack(x), np.array(y)
 
 
-def fit_answer_model(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> Logistic:
-    return fit_logistic(x, y, QUESTION_FEATURES, c)
-
-
 def fit_trees(x: np.ndarray, y: np.ndarray, names: Sequence[str], trees: int = 100, depth: int = 2,
               rate: float = 0.05) -> Trees:
     """Gradient-boosted trees (scikit-learn), exported to numpy and checked to predict the same."""
@@ -136,6 +143,7 @@ def fit_trees(x: np.ndarray, y: np.ndarray, names: Sequence[str], trees: int = 1
     except ImportError:
         raise ConfigError("training the reader needs scikit-learn; run `pip install -e '.[train]'`") from None
 
+    _both_outcomes(y)
     model = GradientBoostingClassifier(n_estimators=trees, max_depth=depth, learning_rate=rate, min_samples_leaf=10,
                                        subsample=0.8, random_state=0)
     model.fit(x, y)
@@ -155,6 +163,18 @@ def _tree(tree) -> Tree:
 
 def fit_answerable_model(x: np.ndarray, y: np.ndarray) -> Trees:
     return fit_trees(x, y, QUESTION_FEATURES)
+
+
+def answers_quoting(reader: Reader, examples: Sequence[Example], probs: Sequence[np.ndarray]) -> np.ndarray:
+    """Per example, 1 when the sentences the reader would answer with hold a reference quote."""
+    quoted = []
+    for e, p in zip(examples, probs):
+        if not (e.answerable and e.quotes and len(p)):
+            quoted.append(0.0)
+            continue
+        text = " ".join(c.text for c in reader.choose(list(e.inputs.candidates), p, e.inputs.vectors))
+        quoted.append(float(any(holds(q, text) for q in e.quotes)))
+    return np.array(quoted)
 
 
 def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, folds: int = FOLDS) -> np.ndarray:
@@ -210,14 +230,16 @@ def train(reader: Reader, examples: Sequence[Example], version: str, trained_on:
     x, right = answer_rows(reader, examples, probs)
     answerable = np.array([e.answerable for e in examples], dtype=float)
     answerable_model = fit_answerable_model(x, answerable)
-    right_model = fit_answer_model(x, right, c)
+    ratio, shapes = answer_shape(reader, examples, probs)
+    quoted = answers_quoting(reader, examples, probs)
+    right_model = fit_trees(x, quoted, QUESTION_FEATURES)
     held_out = out_of_fold_confidence(x, answerable)
     threshold = pick_threshold(held_out, answerable, max_false_abstention)
-    ratio, shapes = answer_shape(reader, examples, probs)
     abstain = held_out < threshold
     figures = {
         "items": len(examples), "answerable": int(answerable.sum()),
         "lead_right_out_of_fold": round(float(right.sum() / max(1, answerable.sum())), 4),
+        "answer_quotes_evidence_out_of_fold": round(float(quoted.sum() / max(1, answerable.sum())), 4),
         "abstention_recall_out_of_fold": round(float((abstain & (answerable == 0)).sum() / max(1, (answerable == 0).sum())), 4),
         "false_abstention_out_of_fold": round(float((abstain & (answerable == 1)).sum() / max(1, answerable.sum())), 4),
         "answer_shapes": shapes, "abstention_curve": abstention_curve(answerable.astype(bool).tolist(), held_out.tolist()),
