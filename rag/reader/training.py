@@ -167,14 +167,21 @@ def fit_answerable_model(x: np.ndarray, y: np.ndarray) -> Trees:
 
 def answers_quoting(reader: Reader, examples: Sequence[Example], probs: Sequence[np.ndarray]) -> np.ndarray:
     """Per example, 1 when the sentences the reader would answer with hold a reference quote."""
-    quoted = []
-    for e, p in zip(examples, probs):
-        if not (e.answerable and e.quotes and len(p)):
-            quoted.append(0.0)
-            continue
-        text = " ".join(c.text for c in reader.choose(list(e.inputs.candidates), p, e.inputs.vectors))
-        quoted.append(float(any(holds(q, text) for q in e.quotes)))
-    return np.array(quoted)
+    return np.array([float(_quotes(e, _answer(reader, e, p))) if _scorable(e, p) else 0.0 for e, p in zip(examples, probs)])
+
+
+def _scorable(e: Example, p: np.ndarray) -> bool:
+    """An answerable example with quotes and candidates: whether its answer quotes the evidence is known."""
+    return bool(e.answerable and e.quotes and len(p))
+
+
+def _answer(reader: Reader, e: Example, p: np.ndarray) -> tuple:
+    return reader.choose(list(e.inputs.candidates), p, e.inputs.vectors)
+
+
+def _quotes(e: Example, chosen: Sequence) -> bool:
+    text = " ".join(c.text for c in chosen)
+    return any(holds(q, text) for q in e.quotes)
 
 
 def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, folds: int = FOLDS) -> np.ndarray:
@@ -208,15 +215,9 @@ def answer_shape(reader: Reader, examples: Sequence[Example], probs: Sequence[np
     table = {}
     for ratio in ratios:
         reader.follow_ratio = ratio
-        quoted, sentences = [], []
-        for e, p in zip(examples, probs):
-            if not (e.answerable and e.quotes and len(p)):
-                continue
-            chosen = reader.choose(list(e.inputs.candidates), p, e.inputs.vectors)
-            text = " ".join(c.text for c in chosen)
-            quoted.append(any(holds(q, text) for q in e.quotes))
-            sentences.append(len(chosen))
-        table[ratio] = (float(np.mean(quoted)), float(np.mean(sentences)))
+        answers = [(e, _answer(reader, e, p)) for e, p in zip(examples, probs) if _scorable(e, p)]
+        table[ratio] = (float(np.mean([_quotes(e, chosen) for e, chosen in answers])),
+                        float(np.mean([len(chosen) for _, chosen in answers])))
     best = max(table, key=lambda r: (round(table[r][0], 2), -table[r][1]))
     reader.follow_ratio = best
     return best, {str(r): {"evidence_quoted": round(q, 4), "sentences": round(n, 3)} for r, (q, n) in table.items()}
