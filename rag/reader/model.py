@@ -4,9 +4,9 @@
 `answerable` (gradient-boosted trees) scores the question given the best sentence and its
 passage (probability the documents answer it), and `threshold` is the calibrated operating
 point below which the reader abstains; `right` (gradient-boosted trees too) gives the answer's
-confidence (probability that the one or two sentences it answers with quote the evidence). Each model is stored with its
-`kind` and the feature names it was trained on. Inference is numpy only, so asking never
-imports scikit-learn.
+confidence (probability that the one or two sentences it answers with quote the evidence).
+Each model is stored with its `kind` and the feature names it was trained on. Inference is
+numpy only, so asking never imports scikit-learn.
 Usage: `weights = load_weights(); weights.sentence.predict(matrix)`.
 """
 from __future__ import annotations
