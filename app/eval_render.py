@@ -7,7 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 
-def _num(value: float | None, signed: bool = False, ms: bool = False) -> str:
+def figure(value: float | None, signed: bool = False, ms: bool = False) -> str:
+    """A figure as the tables print it: `figure(0.5) == "0.500"`, `figure(None) == "–"`, `figure(12.3, ms=True) == "12"`."""
     if value is None:
         return "–"
     digits = 0 if ms or abs(value) >= 100 else 3
@@ -20,7 +21,7 @@ def eval_table(summary) -> Table:
     table = Table("group", "metric", "value", "95% CI", "n", title=f"eval: mode {c.mode}, k={c.k}, {c.answerer}, {summary.items} items")
     for s in summary.metrics:
         ms = s.name.endswith("_ms")
-        table.add_row(s.group, s.label + (" ↓" if not s.higher_is_better else ""), _num(s.value, ms=ms), _range(s.low, s.high, ms=ms), str(s.n))
+        table.add_row(s.group, s.label + (" ↓" if not s.higher_is_better else ""), figure(s.value, ms=ms), _range(s.low, s.high, ms=ms), str(s.n))
     return table
 
 
@@ -33,20 +34,20 @@ def print_summary(summary, folder: Path, by_group: bool, out: Console) -> None:
 
 
 def groups_tables(summary) -> list[Table]:
-    """The run's figures per question type, turn and unanswerable kind: one table per dimension."""
+    """The run's figures per question type, turn, unanswerable kind and document: one table per dimension."""
     tables: dict[str, Table] = {}
     for g in summary.groups:
         if g.dimension not in tables:
             tables[g.dimension] = Table(g.dimension, "n", "pass", "hit@k", "fact", "quoted", "false abst.", "abst. recall",
                                         title=f"by {g.dimension}")
             tables[g.dimension].columns[0].no_wrap = True
-        tables[g.dimension].add_row(g.value, str(g.items), _num(g.pass_rate), _num(g.hit_at_k), _num(g.fact_stated),
-                                    _num(g.evidence_quoted), _num(g.false_abstentions), _num(g.abstention_recall))
+        tables[g.dimension].add_row(g.value, str(g.items), figure(g.pass_rate), figure(g.hit_at_k), figure(g.fact_stated),
+                                    figure(g.evidence_quoted), figure(g.false_abstentions), figure(g.abstention_recall))
     return list(tables.values())
 
 
 def _range(low: float | None, high: float | None, signed: bool = False, ms: bool = False) -> str:
-    return "–" if low is None or high is None else f"{_num(low, signed, ms)} – {_num(high, signed, ms)}"
+    return "–" if low is None or high is None else f"{figure(low, signed, ms)} – {figure(high, signed, ms)}"
 
 
 def print_comparison(comparison, baseline: Path, out: Console) -> None:
@@ -56,7 +57,7 @@ def print_comparison(comparison, baseline: Path, out: Console) -> None:
     table.columns[0].no_wrap = True
     for d in comparison.deltas:
         ms = d.name.endswith("_ms")
-        table.add_row(d.label, _num(d.before, ms=ms), _num(d.after, ms=ms), _num(d.delta, signed=True, ms=ms),
+        table.add_row(d.label, figure(d.before, ms=ms), figure(d.after, ms=ms), figure(d.delta, signed=True, ms=ms),
                       _range(d.low, d.high, signed=True, ms=ms), d.verdict)
     out.print(table)
     if comparison.only_before or comparison.only_after:

@@ -252,28 +252,32 @@ def test_histogram_counts_values_into_bins():
     assert "no values" in histogram_svg([], "empty")
 
 
-def test_breakdown_by_question_type_turn_and_unanswerable_kind(tmp_path):
+def test_breakdown_by_question_type_turn_unanswerable_kind_and_document(tmp_path):
     from rag.evaluation.breakdown import breakdown
 
     follow = EvalItem("q3", "And her age?", "She was 13.", (EVIDENCE,), "doc", history=("Who is Yeonmi Park?",), qtype="how_many")
     changed = EvalItem("u2", "Phone number in 2019?", answerable=False, qtype="what", kind="changed_number")
     missing = EvalItem("u3", "Her salary?", answerable=False, qtype="what", kind="missing_attribute")
+    other = EvalItem("q4", "When was the Convention adopted?", "1951", ("adopted in 1951",), "treaty", qtype="when")
     run = _run([
         score_item(dataclasses.replace(ITEM, qtype="how_many"), _answer([NOISE, GOLD], [GOLD]), 1.0, None, k=5),
         score_item(follow, _answer([NOISE], abstained=True), 1.0, None, k=5),
         score_item(changed, _answer([NOISE], abstained=True), 1.0, None, k=5),
         score_item(missing, _answer([NOISE], [NOISE], text="Some sentence [1]."), 1.0, None, k=5),
+        score_item(other, _answer([NOISE], [NOISE], text="In 1951 in Geneva [1]."), 1.0, None, k=5),
     ])
     groups = {(g.dimension, g.value): g for g in breakdown(run.results)}
-    assert set(groups) == {("question type", "how_many"), ("question type", "what"), ("turn", "first question"),
-                           ("turn", "follow-up"), ("unanswerable kind", "changed_number"),
-                           ("unanswerable kind", "missing_attribute")}
+    assert set(groups) == {("question type", "how_many"), ("question type", "what"), ("question type", "when"),
+                           ("turn", "first question"), ("turn", "follow-up"), ("unanswerable kind", "changed_number"),
+                           ("unanswerable kind", "missing_attribute"), ("document", "doc"), ("document", "treaty")}
     many = groups[("question type", "how_many")]
     assert (many.items, many.answerable, many.pass_rate, many.hit_at_k, many.false_abstentions) == (2, 2, 0.5, 0.5, 0.5)
     assert many.abstention_recall is None
     what = groups[("question type", "what")]
     assert (what.answerable, what.abstention_recall, what.false_abstentions, what.fact_stated) == (0, 0.5, None, None)
-    assert groups[("turn", "follow-up")].items == 1 and groups[("turn", "first question")].items == 3
+    assert groups[("turn", "follow-up")].items == 1 and groups[("turn", "first question")].items == 4
+    doc, treaty = groups[("document", "doc")], groups[("document", "treaty")]
+    assert (doc.items, doc.answerable, doc.pass_rate, treaty.items, treaty.hit_at_k) == (2, 2, 0.5, 1, 0.0)  # NOISE is from "doc"
     assert groups[("unanswerable kind", "changed_number")].abstention_recall == 1.0
     summary = summarize(run)
     assert summary.groups == tuple(breakdown(run.results))
@@ -281,7 +285,7 @@ def test_breakdown_by_question_type_turn_and_unanswerable_kind(tmp_path):
     assert load_run(tmp_path / "run") == run  # kind and qtype survive the round trip
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())["groups"]
     assert [(g["dimension"], g["value"], g["items"]) for g in saved][:4] == [
-        ("question type", "how_many", 2), ("question type", "what", 2), ("turn", "first question", 3), ("turn", "follow-up", 1)]
+        ("question type", "how_many", 2), ("question type", "what", 2), ("question type", "when", 1), ("turn", "first question", 4)]
     assert "<h2>By group</h2>" in (tmp_path / "run" / "report.html").read_text()
 
 

@@ -1,9 +1,11 @@
 """A run's figures per group of items: by question type, by turn (first question or follow-up),
-and by what makes an unanswerable item unanswerable, so a weak spot shows where it is.
+by what makes an unanswerable item unanswerable, and by the document an item's answer is in, so a
+weak spot shows where it is.
 
 Usage: `for g in breakdown(run.results): print(g.dimension, g.value, g.passed)`.
-Groups come from the items' own fields (`qtype`, `history`, `kind`); a dimension no item fills
-is left out, so a file without them (any RAGAS file) gets the turn dimension only.
+Groups come from the items' own fields (`qtype`, `history`, `kind`, `source`); a dimension no
+item fills is left out, and so are turn and document when every item falls in one group (the
+whole run says it already), so a file without them (any RAGAS file) gets no groups.
 """
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ DIMENSIONS: tuple[tuple[str, Callable[["ItemResult"], str]], ...] = (
     ("question type", lambda r: r.item.qtype),
     ("turn", lambda r: "follow-up" if r.item.history else "first question"),
     ("unanswerable kind", lambda r: "" if r.item.answerable else r.item.kind),
+    ("document", lambda r: r.item.source),
 )
+WHOLE_WHEN_ONE = frozenset({"turn", "document"})  # one group of these would repeat the whole run
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,8 @@ def breakdown(results: Sequence["ItemResult"]) -> list[Group]:
         for r in results:
             if value := key(r):
                 members.setdefault(value, []).append(r)
-        if dimension == "turn" and len(members) < 2:
-            continue  # every item is a first question: the whole run says it already
+        if dimension in WHOLE_WHEN_ONE and len(members) < 2:
+            continue
         for value, rs in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             groups.append(_group(dimension, value, rs))
     return groups

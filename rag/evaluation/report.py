@@ -59,7 +59,7 @@ GROUP_COLUMNS = (("pass_rate", "pass rate"), ("hit_at_k", "hit@k"), ("fact_state
 
 
 def _groups_section(groups: Sequence[Group]) -> list[str]:
-    """The run's figures per question type, turn and unanswerable kind (when the items say them)."""
+    """The run's figures per question type, turn, unanswerable kind and document (when the items say them)."""
     if not groups:
         return []
     head = "".join(f"<th>{label}</th>" for _, label in GROUP_COLUMNS)

@@ -253,7 +253,7 @@ class Summary:
     seed: int = SEED
     confidence: float = CONFIDENCE
     notes: tuple[str, ...] = (LLM_JUDGED_NOTE,)
-    groups: tuple[Group, ...] = ()  # the same run per question type, turn and unanswerable kind
+    groups: tuple[Group, ...] = ()  # the same run per question type, turn, unanswerable kind and document
 
     def metric(self, name: str) -> MetricSummary:
         return next(s for s in self.metrics if s.name == name)
