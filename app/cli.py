@@ -205,10 +205,12 @@ def train_reader_command(
     split: Annotated[str, typer.Option("--split", help="The split to train on (never report on it).")] = "dev",
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Weights file to write (default: the one shipped in rag/reader/).")] = None,
     max_false_abstention: Annotated[float, typer.Option("--max-false-abstention", min=0.0, max=0.5, help="Largest share of answerable questions the calibrated threshold may abstain on.")] = 0.04,
+    by_document: Annotated[bool, typer.Option("--by-document", help="Hold out one document at a time: the figures (and threshold) say what the reader does on documents it never saw; prints them per document.")] = False,
     data_dir: DataDir = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Retrain the sentence reader's models and abstention threshold on a split of the test set."""
+    from app.train_render import by_document_lines, training_line
     from app.wiring import build_assistant
     from rag.evaluation import load_testset
     from rag.reader.training import collect, train, utc_stamp
@@ -220,13 +222,12 @@ def train_reader_command(
         task = bar.add_task("read", total=len(items))
         reader, examples = collect(assistant, items, lambda done, total: bar.update(task, completed=done, total=total))
     weights = train(reader, examples, version=utc_stamp(), trained_on=f"{testset} split={split}",
-                    max_false_abstention=max_false_abstention)
+                    max_false_abstention=max_false_abstention, by_document=by_document)
     target = out_file or weights_path()
     save_weights(weights, target)
-    f = weights.figures
-    print(f"trained on {f['items']} items ({f['answerable']} answerable): lead sentence right {f['lead_right_out_of_fold']:.3f}, "
-          f"abstention recall {f['abstention_recall_out_of_fold']:.3f} at false abstention {f['false_abstention_out_of_fold']:.3f} "
-          f"(out of fold); threshold {weights.threshold:.3f}; wrote {target}")
+    for line in by_document_lines(weights.figures["by_document"]) if by_document else []:
+        print(line)
+    print(training_line(weights, target))
 
 
 @app.command("ui")

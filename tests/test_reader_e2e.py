@@ -74,7 +74,8 @@ def test_retraining_writes_weights_that_load(assistant, tmp_path):
     save_weights(weights, tmp_path / "w.json")
     loaded = load_weights(tmp_path / "w.json")
     assert loaded.version == "test" and loaded.threshold == weights.threshold
-    assert loaded.figures["items"] == 15
+    assert loaded.figures["items"] == 15 and loaded.figures["folds"] == "5 by question"
+    assert sum(g["items"] for g in loaded.figures["by_document"].values()) == 15
 
 
 @pytest.mark.slow

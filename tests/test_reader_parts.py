@@ -184,3 +184,62 @@ def test_the_leads_pronoun_continuation_takes_the_runner_ups_place():
     # a pronoun-led lead still brings the sentence it refers back to first
     chosen = reader.choose(cands, np.array([0.1, 0.9, 0.2, 0.1]), vecs)
     assert [c.text for c in chosen] == ["Jo Hye Kyung left North Korea in 2006.", "She was sent to a labor camp."]
+
+
+def _example(eid: str, source: str, answerable: bool, retrieved_from: str = "") -> "Example":
+    from rag.reader.reader import Inputs
+    from rag.reader.training import Example
+
+    pool = ()
+    if retrieved_from:
+        chunk = Chunk(f"{eid}-c", retrieved_from, "Doc", "Doc > Part", "Some text here.", 0, 15, None, 3, "Doc > Part")
+        pool = (Passage(chunk, 1.0),)
+    inputs = Inputs("q?", {}, pool, (), np.zeros((0, len(FEATURES))), np.zeros((0, 0)), ())
+    return Example(eid, inputs, ("quote",) if answerable else (), source, answerable)
+
+
+def test_folds_by_question_or_one_per_document():
+    from passage.errors import InputError
+    from rag.reader.folds import document_of, fold_numbers
+
+    examples = [_example("a", "treaty", True), _example("b", "article", True), _example("u", "", False, "treaty"),
+                _example("v", "", False), _example("c", "treaty", True)]
+    assert [document_of(e) for e in examples] == ["treaty", "article", "treaty", "", "treaty"]
+    assert fold_numbers(examples).tolist() == [0, 1, 2, 3, 4]
+    assert fold_numbers(examples * 2, folds=3).tolist() == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
+    # sorted names: "" (nothing retrieved), "article", "treaty"
+    assert fold_numbers(examples, by_document=True).tolist() == [2, 1, 2, 0, 2]
+    with pytest.raises(InputError, match="^holding out whole documents needs answerable items about two or more "
+                                         "documents; all 2 are about treaty$"):
+        fold_numbers([examples[0], examples[2], examples[3], examples[4]], by_document=True)
+
+
+def test_training_lines_by_document_fit_80_columns():
+    from app.train_render import by_document_lines
+
+    figures = {"lead_right_out_of_fold": 0.5, "answer_quotes_evidence_out_of_fold": 0.75,
+               "abstention_recall_out_of_fold": None, "false_abstention_out_of_fold": 0.0}
+    lines = by_document_lines({"universal-declaration-of-human-rights": {"items": 76, "answerable": 55, **figures},
+                               "treaty": {"items": 3, "answerable": 2, **figures}})
+    assert lines == [
+        "document                             items  ans.    lead  quotes  recall   false",
+        "universal-declaration-of-human-righ…    76    55   0.500   0.750       –   0.000",
+        "treaty                                   3     2   0.500   0.750       –   0.000",
+    ]
+
+
+def test_training_rates_leave_out_what_a_group_has_none_of():
+    from rag.reader.folds import indices_by_document, rates
+
+    got = rates(np.array([1.0, 0.0]), np.array([1.0, 1.0]), np.array([False, True]), np.array([1.0, 1.0]))
+    assert got == {"lead_right_out_of_fold": 0.5, "answer_quotes_evidence_out_of_fold": 1.0,
+                     "abstention_recall_out_of_fold": None, "false_abstention_out_of_fold": 0.5}
+    got = rates(np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 0.0]), np.array([False, True, False]),
+                   np.array([1.0, 0.0, 0.0]))
+    assert got == {"lead_right_out_of_fold": 1.0, "answer_quotes_evidence_out_of_fold": 0.0,
+                     "abstention_recall_out_of_fold": 0.5, "false_abstention_out_of_fold": 0.0}
+    groups = indices_by_document([_example("a", "treaty", True), _example("v", "", False), _example("c", "treaty", True),
+                           _example("b", "article", True)])
+    assert {name: idx.tolist() for name, idx in groups.items()} == {"treaty": [0, 2], "(nothing retrieved)": [1],
+                                                                   "article": [3]}
+    assert list(groups) == ["treaty", "(nothing retrieved)", "article"]

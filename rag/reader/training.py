@@ -23,10 +23,10 @@ from passage.errors import ConfigError, InputError
 from rag.evaluation.metrics import abstention_curve, holds
 
 from .features import FEATURES, QUESTION_FEATURES
+from .folds import FOLDS, fold_numbers, indices_by_document, rates
 from .model import Logistic, ReaderWeights, Tree, Trees
 from .reader import Inputs, Reader
 
-FOLDS = 5
 MIN_SENTENCE_WORDS_INSIDE_QUOTE = 6
 
 
@@ -112,14 +112,15 @@ def fit_sentence_model(examples: Sequence[Example], c: float = 1.0) -> Logistic:
     return fit_logistic(x, y, FEATURES, c)
 
 
-def out_of_fold_probabilities(examples: Sequence[Example], c: float = 1.0, folds: int = FOLDS) -> list[np.ndarray]:
-    """Each example's sentence probabilities from a model trained on the other folds."""
+def out_of_fold_probabilities(examples: Sequence[Example], c: float = 1.0, fold: np.ndarray | None = None) -> list[np.ndarray]:
+    """Each example's sentence probabilities from a model trained on the other folds (`fold`: each
+    example's fold number; by default `fold_numbers(examples)`)."""
+    fold = fold_numbers(examples) if fold is None else fold
     out: list[np.ndarray] = [np.zeros(0)] * len(examples)
-    for fold in range(folds):
-        train = [e for i, e in enumerate(examples) if i % folds != fold]
-        model = fit_sentence_model(train, c)
+    for held in np.unique(fold):
+        model = fit_sentence_model([e for e, f in zip(examples, fold) if f != held], c)
         for i, e in enumerate(examples):
-            if i % folds == fold:
+            if fold[i] == held:
                 out[i] = model.predict(e.inputs.features)
     return out
 
@@ -184,11 +185,12 @@ def _quotes(e: Example, chosen: Sequence) -> bool:
     return any(holds(q, text) for q in e.quotes)
 
 
-def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, folds: int = FOLDS) -> np.ndarray:
-    """Each row's answerability from a model trained on the other folds."""
+def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, fold: np.ndarray | None = None) -> np.ndarray:
+    """Each row's answerability from a model trained on the other folds (by default `i % FOLDS`)."""
+    fold = np.arange(len(y)) % FOLDS if fold is None else fold
     out = np.zeros(len(y))
-    for fold in range(folds):
-        train = np.arange(len(y)) % folds != fold
+    for held in np.unique(fold):
+        train = fold != held
         out[~train] = fit_answerable_model(x[train], y[train]).predict(x[~train])
     return out
 
@@ -224,25 +226,31 @@ def answer_shape(reader: Reader, examples: Sequence[Example], probs: Sequence[np
 
 
 def train(reader: Reader, examples: Sequence[Example], version: str, trained_on: str,
-          max_false_abstention: float = 0.04, c: float = 1.0) -> ReaderWeights:
-    """All three models, the abstention threshold and the answer shape, from labelled examples."""
+          max_false_abstention: float = 0.04, c: float = 1.0, by_document: bool = False) -> ReaderWeights:
+    """All three models, the abstention threshold and the answer shape, from labelled examples.
+
+    The figures (and the threshold) come from out-of-fold predictions: folds by question, or with
+    `by_document` one fold per document, so they say what the reader does on documents it never saw.
+    """
+    fold = fold_numbers(examples, by_document)
     sentence = fit_sentence_model(examples, c)
-    probs = out_of_fold_probabilities(examples, c)
+    probs = out_of_fold_probabilities(examples, c, fold)
     x, right = answer_rows(reader, examples, probs)
     answerable = np.array([e.answerable for e in examples], dtype=float)
     answerable_model = fit_answerable_model(x, answerable)
     ratio, shapes = answer_shape(reader, examples, probs)
     quoted = answers_quoting(reader, examples, probs)
     right_model = fit_trees(x, quoted, QUESTION_FEATURES)
-    held_out = out_of_fold_confidence(x, answerable)
+    held_out = out_of_fold_confidence(x, answerable, fold)
     threshold = pick_threshold(held_out, answerable, max_false_abstention)
     abstain = held_out < threshold
     figures = {
         "items": len(examples), "answerable": int(answerable.sum()),
-        "lead_right_out_of_fold": round(float(right.sum() / max(1, answerable.sum())), 4),
-        "answer_quotes_evidence_out_of_fold": round(float(quoted.sum() / max(1, answerable.sum())), 4),
-        "abstention_recall_out_of_fold": round(float((abstain & (answerable == 0)).sum() / max(1, (answerable == 0).sum())), 4),
-        "false_abstention_out_of_fold": round(float((abstain & (answerable == 1)).sum() / max(1, answerable.sum())), 4),
+        "folds": "one per document" if by_document else f"{FOLDS} by question",
+        **rates(right, quoted, abstain, answerable),
+        "by_document": {name: {"items": int(len(idx)), "answerable": int(answerable[idx].sum()),
+                               **rates(right[idx], quoted[idx], abstain[idx], answerable[idx])}
+                        for name, idx in indices_by_document(examples).items()},
         "answer_shapes": shapes, "abstention_curve": abstention_curve(answerable.astype(bool).tolist(), held_out.tolist()),
     }
     return ReaderWeights(version, sentence, answerable_model, right_model, threshold, ratio, trained_on, figures)
