@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -38,12 +39,24 @@ def groups_tables(summary) -> list[Table]:
     tables: dict[str, Table] = {}
     for g in summary.groups:
         if g.dimension not in tables:
-            tables[g.dimension] = Table(g.dimension, "n", "pass", "hit@k", "fact", "quoted", "false abst.", "abst. recall",
-                                        title=f"by {g.dimension}")
-            tables[g.dimension].columns[0].no_wrap = True
+            tables[g.dimension] = _compact(Table(
+                g.dimension, "n", "pass", "hit@k", "fact", "quoted", "f.abst", "recall", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
+                title=f"by {g.dimension} (f.abst: false abstentions; recall: abstention recall)"))
         tables[g.dimension].add_row(g.value, str(g.items), figure(g.pass_rate), figure(g.hit_at_k), figure(g.fact_stated),
                                     figure(g.evidence_quoted), figure(g.false_abstentions), figure(g.abstention_recall))
     return list(tables.values())
+
+
+def _compact(table: Table, name_width: int = 26) -> Table:
+    """Figures never wrap or shrink and a long group name is cut with an ellipsis, so the table fits 80 columns."""
+    for column in table.columns:
+        column.no_wrap = True
+        column.min_width = max(3, len(str(column.header)))
+    for column in table.columns[2:]:
+        column.min_width = max(5, len(str(column.header)))
+    table.columns[0].max_width = name_width
+    table.columns[0].overflow = "ellipsis"
+    return table
 
 
 def _range(low: float | None, high: float | None, signed: bool = False, ms: bool = False) -> str:

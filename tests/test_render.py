@@ -27,3 +27,23 @@ def test_json_contract_fields():
                                   "end": 21, "score": 0.5, "quotes": ["She was 13."]}]
     assert data["retrieved"][0] == {k: v for k, v in data["citations"][0].items() if k not in ("n", "quotes")}
     assert data["timings_ms"] == {"retrieve": 1.0, "answer": 2.0, "total": 3.0}
+
+
+def test_tables_by_group_fit_80_columns_with_every_figure_whole():
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from app.eval_render import groups_tables
+    from rag.evaluation.breakdown import Group
+
+    groups = (Group("document", "universal-declaration-of-human-rights", 11, 8, 0.818, 1.0, 0.75, 0.625, 0.125, 0.667),
+              Group("document", "iccpr", 112, 90, 0.6444, 0.9, None, 0.5, 0.0, None))
+    console = Console(width=80, record=True)
+    for table in groups_tables(SimpleNamespace(groups=groups)):
+        console.print(table)
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line.split() for line in lines if line.lstrip().startswith(("universal", "iccpr"))]
+    assert rows == [["universal-declaration-of-…", "11", "0.818", "1.000", "0.750", "0.625", "0.125", "0.667"],
+                    ["iccpr", "112", "0.644", "0.900", "–", "0.500", "0.000", "–"]]
