@@ -66,8 +66,9 @@ def _range(low: float | None, high: float | None, signed: bool = False, ms: bool
 def print_comparison(comparison, baseline: Path, out: Console) -> None:
     """The paired deltas of a run against `baseline`, and the items that flipped."""
     print(f"compared with {baseline} (before) on {comparison.common} shared items")
-    table = Table("metric", "before", "after", "delta", "95% CI (paired)", "verdict")
-    table.columns[0].no_wrap = True
+    table = _compact(Table("metric", "before", "after", "delta", "95% CI (paired)", "verdict", box=box.SIMPLE_HEAD),
+                     name_width=24)
+    table.columns[-1].min_width = max(len(d.verdict) for d in comparison.deltas) if comparison.deltas else 7
     for d in comparison.deltas:
         ms = d.name.endswith("_ms")
         table.add_row(d.label, figure(d.before, ms=ms), figure(d.after, ms=ms), figure(d.delta, signed=True, ms=ms),

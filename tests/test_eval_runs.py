@@ -221,6 +221,19 @@ def test_compare_runs_lists_flips_and_paired_deltas():
     hit = next(d for d in comparison.deltas if d.name == "hit_at_k")
     assert (hit.before, hit.after, hit.delta, hit.low, hit.high, hit.verdict) == (0.5, 0.5, 0.0, 0.0, 0.0, "no change")
 
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from app.eval_render import print_comparison
+
+    console = Console(width=80, record=True)
+    print_comparison(comparison, Path("runs/before"), console)
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80  # the terminal's table neither wraps nor cuts a figure
+    assert [line.split() for line in lines if line.strip().startswith("evidence hit@k")] == [
+        ["evidence", "hit@k", "0.500", "0.500", "+0.000", "+0.000", "–", "+0.000", "no", "change"]]
+
 
 def test_parse_gates_and_failures():
     assert parse_gates(["hit_at_k=0.8", " mrr = 0.5"]) == [Gate("hit_at_k", 0.8), Gate("mrr", 0.5)]
