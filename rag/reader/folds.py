@@ -25,12 +25,17 @@ def document_of(e: "Example") -> str:
     return e.inputs.pool[0].chunk.source if e.inputs.pool else ""
 
 
+def by_position(count: int, folds: int = FOLDS) -> np.ndarray:
+    """Folds by question, in turn: `by_position(7, 3).tolist() == [0, 1, 2, 0, 1, 2, 0]`."""
+    return np.arange(count) % folds
+
+
 def fold_numbers(examples: Sequence["Example"], by_document: bool = False, folds: int = FOLDS) -> np.ndarray:
     """Each example's fold: by position (`i % folds`), or one fold per document, so every figure
     computed out of fold is on documents the models never saw (what a reader trained here does on
     documents added later)."""
     if not by_document:
-        return np.arange(len(examples)) % folds
+        return by_position(len(examples), folds)
     documents = [document_of(e) for e in examples]
     names = sorted(set(documents))
     answered = sorted({d for d, e in zip(documents, examples) if e.answerable})

@@ -23,7 +23,7 @@ from passage.errors import ConfigError, InputError
 from rag.evaluation.metrics import abstention_curve, holds
 
 from .features import FEATURES, QUESTION_FEATURES
-from .folds import FOLDS, fold_numbers, indices_by_document, rates
+from .folds import FOLDS, by_position, fold_numbers, indices_by_document, rates
 from .model import Logistic, ReaderWeights, Tree, Trees
 from .reader import Inputs, Reader
 
@@ -186,8 +186,8 @@ def _quotes(e: Example, chosen: Sequence) -> bool:
 
 
 def out_of_fold_confidence(x: np.ndarray, y: np.ndarray, fold: np.ndarray | None = None) -> np.ndarray:
-    """Each row's answerability from a model trained on the other folds (by default `i % FOLDS`)."""
-    fold = np.arange(len(y)) % FOLDS if fold is None else fold
+    """Each row's answerability from a model trained on the other folds (by default `by_position`)."""
+    fold = by_position(len(y)) if fold is None else fold
     out = np.zeros(len(y))
     for held in np.unique(fold):
         train = fold != held
