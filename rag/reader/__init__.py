@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def build_reader(embedder, retriever, cache_file: Path, pool: int = 20, weights=None):
-    """A reader over `retriever`'s BM25 statistics, caching sentence vectors in `cache_file`."""
+def build_reader(embedder, retriever, cache_file: Path, pool: int = 20, weights=None, likelihood=None):
+    """A reader over `retriever`'s BM25 statistics, caching sentence vectors in `cache_file`; with
+    `likelihood` (likelihood.QuestionLikelihood) it re-scores close calls."""
     from rag.bm25 import stemmer, tokenize
 
     from .model import load_weights
@@ -19,4 +20,5 @@ def build_reader(embedder, retriever, cache_file: Path, pool: int = 20, weights=
 
     snowball = stemmer()
     return Reader(VectorCache(embedder, cache_file), lambda texts: tokenize(list(texts), snowball),
-                  lambda terms: retriever.bm25().idf(terms), weights or load_weights(), pool)
+                  lambda terms: retriever.bm25().idf(terms), weights or load_weights(), pool,
+                  likelihood=likelihood)
