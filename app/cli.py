@@ -210,24 +210,24 @@ def train_reader_command(
     chroma_url: ChromaUrl = None,
 ) -> None:
     """Retrain the sentence reader's models and abstention threshold on a split of the test set."""
-    from app.train_render import by_document_lines, training_line
-    from app.wiring import build_assistant
-    from rag.evaluation import load_testset
-    from rag.reader.training import collect, train, utc_stamp
-    from rag.reader.model import save_weights, weights_path
+    from app.training import train_reader
 
-    items = load_testset(testset, split)
-    assistant = build_assistant(load_settings(data_dir=data_dir, chroma_url=chroma_url))
-    with _progress("reading") as bar:
-        task = bar.add_task("read", total=len(items))
-        reader, examples = collect(assistant, items, lambda done, total: bar.update(task, completed=done, total=total))
-    weights = train(reader, examples, version=utc_stamp(), trained_on=f"{testset} split={split}",
-                    max_false_abstention=max_false_abstention, by_document=by_document)
-    target = out_file or weights_path()
-    save_weights(weights, target)
-    for line in by_document_lines(weights.figures["by_document"]) if by_document else []:
-        print(line)
-    print(training_line(weights, target))
+    settings = load_settings(data_dir=data_dir, chroma_url=chroma_url)
+    train_reader(testset, split, out_file, max_false_abstention, by_document, settings, _progress)
+
+
+@app.command("tune-rescore")
+def tune_rescore_command(
+    testset: Annotated[Path, typer.Argument(help="JSONL test set with dev/test splits.")] = Path("corpus/testset.jsonl"),
+    split: Annotated[str, typer.Option("--split", help="The split to tune on (never report on it).")] = "dev",
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Rule file to write (default: the one shipped in rag/reader/).")] = None,
+    data_dir: DataDir = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Tune when the reader asks the language model about close calls (llm and train extras; ~20 min on dev)."""
+    from app.training import tune_rescore
+
+    tune_rescore(testset, split, out_file, load_settings(data_dir=data_dir, chroma_url=chroma_url), _progress)
 
 
 @app.command("ui")

@@ -30,3 +30,13 @@ def by_document_lines(by_document: Mapping[str, Mapping[str, float | None]]) -> 
         lines.append(f"{short:<{NAME_WIDTH}} {g['items']:>5} {g['answerable']:>5}"
                      + "".join(f" {figure(g[key]):>7}" for _, key in _COLUMNS))
     return lines
+
+
+def rescoring_line(rule, target: Path) -> str:
+    """One line: the rule chosen, the lead right without and with it, how often it asks, the file."""
+    f = rule.figures
+    margin = f"{rule.margin:g}" if rule.margin < 1e9 else "any"
+    return (f"tuned on {f['questions']} answerable questions of {f['items']}: lead sentence right "
+            f"{figure(f['lead_right_without'])} -> {figure(f['lead_right'])} (out of fold) re-ordering the top "
+            f"{rule.top} by weight {rule.weight:g} when the top two are within {margin} log-odds "
+            f"({figure(f['consulted'])} of questions); wrote {target}")

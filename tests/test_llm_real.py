@@ -24,6 +24,7 @@ from passage.settings import Settings
 from rag.citations import markers
 from rag.extractive import ExtractiveAnswerer
 from rag.llm import build_llm_answerer
+from rag.reader.rescoring import Rescoring
 from tests.servers import free_port, serve
 
 pytestmark = [pytest.mark.llm, pytest.mark.timeout(600)]
@@ -181,21 +182,43 @@ def test_question_likelihood_prefers_the_sentence_that_answers(gguf):
 
 
 def test_the_reader_rescores_a_close_call_with_the_real_model(ingested_dir, embedder, gguf):
-    from rag.reader.reader import RESCORE_WEIGHT
-
     local = build_assistant(Settings(data_dir=ingested_dir, reader_rescore="on", reader_rescore_model=gguf), embedder)
     reader = local.answering("reader").answerer.reader
     retrieval = local.retriever.search(QUESTIONS[1], 5, "hybrid")
     inputs = reader.inputs(QUESTIONS[1], retrieval)
     close = np.full(len(inputs.candidates), 0.1)
     close[:4] = [0.50, 0.49, 0.48, 0.47]  # four candidates the sentence model can hardly tell apart
+    reader.rescoring = Rescoring(4, 4.0, 0.5)
     fit = reader.likelihood.score(QUESTIONS[1], [c.context for c in inputs.candidates[:4]])
     out = reader.rescore(inputs, close)
     odds = np.log(close[:4] / (1 - close[:4]))
-    assert int(np.argmax(out)) == int(np.argmax(odds + RESCORE_WEIGHT * fit))
+    assert int(np.argmax(out)) == int(np.argmax(odds + 4.0 * fit)) != 0
     assert sorted(out.tolist()) == sorted(close.tolist()) and out[4:].tolist() == close[4:].tolist()
     answer = local.ask(QUESTIONS[1])
     assert answer.answerer == "reader" and not answer.abstained and "13" in answer.text and answer.citations
+
+
+def test_tune_rescore_writes_a_rule_the_reader_then_loads(ingested_dir, gguf, tmp_path):
+    from rag.reader.rescoring import MARGINS, TOPS, WEIGHTS, load_rescoring
+    from tests import cli_driver
+
+    rows = [json.loads(line) for line in (cli_driver.ROOT / "corpus" / "testset.jsonl").read_text(encoding="utf-8").splitlines()]
+    dev = [r for r in rows if r["split"] == "dev"]
+    small = [r for r in dev if r["answerable"]][:12] + [r for r in dev if not r["answerable"]][:4]
+    testset = tmp_path / "small.jsonl"
+    testset.write_text("".join(json.dumps(r) + "\n" for r in small), encoding="utf-8")
+    out = tmp_path / "rescoring.json"
+    done = cli_driver.run("tune-rescore", str(testset), "--out", str(out), "--data-dir", str(ingested_dir), timeout=600,
+                          PASSAGE_READER_RESCORE_MODEL=str(gguf))
+    assert done.returncode == 0, done.stderr
+    rule = load_rescoring(out)
+    line = done.stdout.strip()
+    assert line.startswith(f"tuned on {rule.figures['questions']} answerable questions of 16: lead sentence right ")
+    assert line.endswith(f"wrote {out}") and "Traceback" not in done.stderr
+    assert 1 <= rule.figures["questions"] <= 12 and "split=dev" in rule.trained_on
+    assert len(rule.figures["grid"]) == 1 + len(TOPS) * len(WEIGHTS) * len(MARGINS)
+    assert rule.figures["lead_right"] >= rule.figures["lead_right_without"]  # never-asking is in the grid
+    assert rule.figures["consulted"] <= rule.figures["max_consulted"]
 
 
 def test_cli_ask_json_and_stream_against_the_server(fresh_data_dir, llm_url):

