@@ -68,11 +68,11 @@ def main() -> None:
     print(f"warm latency over {len(items)} questions x {args.rounds} rounds (ms), mode {args.mode}")
     rescoring = "on" if assistant.answering("reader").answerer.reader.likelihood is not None else "off (no llm extra)"
     print(f"re-scoring of close calls: {rescoring}")
-    print(f"{'':<40}{'p50':>8}{'p95':>8}{'mean':>8}")
+    print(f"{'':<46}{'p50':>8}{'p95':>8}{'mean':>8}")
     for name, values in (("passage retrieval", retrieve), ("passage whole answer (reader)", whole),
                          ("passage whole answer (reader, no re-scoring)", unscored),
                          ("passage whole answer (extractive)", extractive), ("langchain tutorial query (k=4)", base)):
-        print(f"{name:<40}{1000 * percentile(values, 50):>8.1f}{1000 * percentile(values, 95):>8.1f}{1000 * statistics.mean(values):>8.1f}")
+        print(f"{name:<46}{1000 * percentile(values, 50):>8.1f}{1000 * percentile(values, 95):>8.1f}{1000 * statistics.mean(values):>8.1f}")
     print(f"retrieval p50, passage / baseline: {percentile(retrieve, 50) / percentile(base, 50):.2f}")
     print(f"whole answer p50, reader / extractive: {percentile(whole, 50) / percentile(extractive, 50):.2f}")
     print(f"whole answer p50 / p95, reader / reader without re-scoring: {percentile(whole, 50) / percentile(unscored, 50):.2f}"
