@@ -56,11 +56,7 @@ def log_odds(p: np.ndarray) -> np.ndarray:
 
 def consults(probs: np.ndarray, margin: float) -> bool:
     """Whether the top two of `probs` are close enough (within `margin` log-odds) to ask the model."""
-    if len(probs) < 2:
-        return False
-    best = np.sort(np.asarray(probs, dtype=float))[::-1][:2]
-    odds = log_odds(best)
-    return bool(odds[0] - odds[1] <= margin)
+    return len(probs) >= 2 and gap(probs) <= margin
 
 
 def rescored(probs: np.ndarray, fit: Callable[[np.ndarray], np.ndarray], rule: Rescoring) -> np.ndarray:
