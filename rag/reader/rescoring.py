@@ -88,11 +88,11 @@ def lead_right(rows: Sequence[Row], rule: Rescoring) -> float:
     return float(np.mean(right)) if right else 0.0
 
 
-def grid(rows: Sequence[Row], margins_all: Sequence[float]) -> list[dict]:
+def grid(rows: Sequence[Row], gaps: Sequence[float]) -> list[dict]:
     """Every (top, weight, margin) with its lead right on `rows` and the share of all questions
-    (their top-two log-odds gaps are `margins_all`) it consults the model on; plus the rule that
-    never consults it (weight 0)."""
-    gaps = np.asarray(margins_all, dtype=float)
+    (their top-two log-odds `gaps`) it consults the model on; plus the rule that never consults
+    it (weight 0)."""
+    gaps = np.asarray(gaps, dtype=float)
     out = [{"top": 1, "weight": 0.0, "margin": -1.0, "lead_right": lead_right(rows, Rescoring(1, 0.0, -1.0)),
             "consulted": 0.0}]
     for top in TOPS:
