@@ -181,6 +181,27 @@ def test_question_likelihood_prefers_the_sentence_that_answers(gguf):
     assert model.score("What is the capital of France?", contexts).tolist() == scores.tolist()  # deterministic
 
 
+def test_the_question_likelihood_model_is_freed_at_exit_before_its_log_sink(gguf):
+    # Left to interpreter shutdown, the model could be freed after the Python function that takes
+    # llama.cpp's log lines, and a log line then jumps into freed memory. The check registered first
+    # runs last, after the model's own exit handlers.
+    script = (
+        "import atexit, sys\n"
+        "from rag.reader import likelihood\n"
+        "def check():\n"
+        "    print('closed' if model._llama is None else 'open', 'sink' if likelihood._LOG_SINK else 'no sink')\n"
+        "    sys.stdout.flush()\n"
+        "atexit.register(check)\n"
+        f"model = likelihood.LlamaLikelihood({str(gguf)!r})\n"
+        "print(model.score('What is the capital of France?', ['Paris is the capital of France.']).shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == ["(1,)", "closed no sink"]
+    assert done.stderr == ""
+
+
 def test_the_reader_rescores_a_close_call_with_the_real_model(ingested_dir, embedder, gguf):
     local = build_assistant(Settings(data_dir=ingested_dir, reader_rescore="on", reader_rescore_model=gguf), embedder)
     reader = local.answering("reader").answerer.reader

@@ -9,9 +9,11 @@ when its own top two candidates are close (rescoring.py), so most answers never 
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
@@ -90,7 +92,22 @@ class LlamaLikelihood:
                                     n_threads=self.threads, logits_all=False, verbose=False)
             except (ValueError, OSError, RuntimeError) as exc:  # llama.cpp's "Failed to load model from file"
                 raise ConfigError(f"cannot load the re-scoring model {self.model_path}: {exc}") from None
+            atexit.register(_close_at_exit, weakref.ref(self))  # a weak reference: it may be freed before
         return self._llama
+
+    def close(self) -> None:
+        """Free the model now. Registered to run at exit, while Python can still take llama.cpp's
+        log lines: left to interpreter shutdown, the model may be freed after the log sink is."""
+        with self._lock:
+            llama, self._llama = self._llama, None
+            if llama is not None:
+                llama.close()
+
+
+def _close_at_exit(ref: "weakref.ref[LlamaLikelihood]") -> None:
+    model = ref()
+    if model is not None:
+        model.close()
 
 
 _LOG_SINK: Any = None
@@ -114,6 +131,19 @@ def _quiet_llama_logs() -> None:
 
     _LOG_SINK = sink  # kept referenced: llama.cpp calls it for as long as the process runs
     llama_cpp.llama_log_set(sink, ctypes.c_void_p(0))
+    # Registered before any model is loaded, so it runs after every model's close (atexit is last in,
+    # first out): from then on llama.cpp logs by itself, never into a Python function being torn down.
+    atexit.register(_restore_llama_logs)
+
+
+def _restore_llama_logs() -> None:
+    global _LOG_SINK
+    import ctypes
+
+    import llama_cpp
+
+    llama_cpp.llama_log_set(llama_cpp.llama_log_callback(), ctypes.c_void_p(0))  # NULL: llama.cpp's own logger
+    _LOG_SINK = None
 
 
 def load_likelihood(mode: str, model_path: Path | None = None) -> QuestionLikelihood | None:
