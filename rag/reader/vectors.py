@@ -2,7 +2,9 @@
 
 The reader embeds every candidate sentence and its context; the same sentences come back
 question after question, so each text is embedded once per index, not once per question.
-Vectors are stored as float16 (384 numbers, 768 bytes), keyed by a hash of model and text.
+Vectors are stored as float16 (384 numbers, 768 bytes), keyed by a hash of model and text, and
+a fresh vector is rounded to float16 before it is used too: a sentence reads the same whether it
+was embedded now or by an earlier process, so an answer does not depend on the cache's state.
 If the file cannot be opened or written (read-only or full disk) the cache keeps to memory
 and logs one warning.
 """
@@ -37,7 +39,7 @@ class VectorCache:
             self._memory.update(self._read(missing))
         todo = {k: t for k, t in zip(keys, texts) if k not in self._memory}
         if todo:
-            vectors = np.asarray(self.embedder.embed(list(todo.values())), dtype=np.float32)
+            vectors = np.asarray(self.embedder.embed(list(todo.values())), dtype=np.float16).astype(np.float32)
             fresh = dict(zip(todo, vectors))
             self._memory.update(fresh)
             self._write(fresh)
