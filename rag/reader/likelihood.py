@@ -92,7 +92,7 @@ class LlamaLikelihood:
                                     n_threads=self.threads, logits_all=False, verbose=False)
             except (ValueError, OSError, RuntimeError) as exc:  # llama.cpp's "Failed to load model from file"
                 raise ConfigError(f"cannot load the re-scoring model {self.model_path}: {exc}") from None
-            atexit.register(_close_at_exit, weakref.ref(self))  # a weak reference: it may be freed before
+            atexit.register(_close_at_exit, weakref.ref(self))  # weakly: exit does not keep a dropped model alive
         return self._llama
 
     def close(self) -> None:

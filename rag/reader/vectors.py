@@ -20,6 +20,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 MEMORY_LIMIT = 200_000
+STORED = np.float16  # the precision kept on disk, and so the one every vector is used at
 
 
 class VectorCache:
@@ -39,7 +40,7 @@ class VectorCache:
             self._memory.update(self._read(missing))
         todo = {k: t for k, t in zip(keys, texts) if k not in self._memory}
         if todo:
-            vectors = np.asarray(self.embedder.embed(list(todo.values())), dtype=np.float16).astype(np.float32)
+            vectors = np.asarray(self.embedder.embed(list(todo.values())), dtype=STORED).astype(np.float32)
             fresh = dict(zip(todo, vectors))
             self._memory.update(fresh)
             self._write(fresh)
@@ -73,7 +74,7 @@ class VectorCache:
             for i in range(0, len(keys), 500):
                 part = keys[i : i + 500]
                 rows = db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part)
-                found.update((k, np.frombuffer(v, dtype=np.float16).astype(np.float32)) for k, v in rows)
+                found.update((k, np.frombuffer(v, dtype=STORED).astype(np.float32)) for k, v in rows)
         except sqlite3.Error as exc:
             self._give_up(exc)
         return found
@@ -85,7 +86,7 @@ class VectorCache:
         try:
             with db:
                 db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)",
-                               [(k, v.astype(np.float16).tobytes()) for k, v in fresh.items()])
+                               [(k, v.astype(STORED).tobytes()) for k, v in fresh.items()])
         except sqlite3.Error as exc:
             self._give_up(exc)
 
