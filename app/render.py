@@ -1,7 +1,7 @@
 """Answers as the CLI shows them: plain text, or the stable JSON contract other tools read."""
 from __future__ import annotations
 
-from passage.models import Answer, DocumentRecord, Passage, section_label
+from passage.models import Answer, AnswerSentence, Chunk, Citation, DocumentRecord, Passage, section_label
 
 
 def passage_json(p: Passage) -> dict:
@@ -51,3 +51,29 @@ def answer_text(answer: Answer, with_body: bool = True) -> str:
         lines.append("\nSources:")
         lines += [f"  [{c.n}] {section_label(c.passage.chunk.title, c.passage.chunk.section)}" for c in answer.citations]
     return "\n".join(lines)
+
+
+def answer_from_json(data: dict) -> Answer:
+    """The `Answer` an `answer_json` object describes, as far as it tells: enough to show and export it again.
+
+    Chunk ids, pages, token counts and the query are not in the object; they come back empty.
+    `answer_from_json(answer_json(a)).text == a.text`.
+    """
+    def passage(p: dict) -> Passage:
+        chunk = Chunk("", p["source"], p["title"], p["section"], p["text"], p["start"], p["end"], None, 0, "")
+        return Passage(chunk, p["score"])
+
+    return Answer(
+        question=data["question"],
+        text=data["answer"],
+        abstained=data["abstained"],
+        citations=tuple(Citation(c["n"], passage(c), tuple(c.get("quotes", ()))) for c in data.get("citations", ())),
+        retrieved=tuple(passage(p) for p in data.get("retrieved", ())),
+        sentences=tuple(AnswerSentence(s["text"], tuple(s["markers"]), s.get("supported")) for s in data.get("sentences", ())),
+        timings_ms=dict(data.get("timings_ms", {})),
+        answerer=data.get("answerer", "extractive"),
+        groundedness=data.get("groundedness"),
+        notice=data.get("notice", ""),
+        confidence=data.get("confidence"),
+        answerability=data.get("answerability"),
+    )

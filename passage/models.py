@@ -184,6 +184,9 @@ class AnswerSentence:
     supported: bool | None = None
 
 
+LOW_CONFIDENCE = 0.5  # below this the answerer rates its answer less likely right than not
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -199,3 +202,8 @@ class Answer:
     query: str = ""
     confidence: float | None = None
     answerability: float | None = None
+
+    @property
+    def low_confidence(self) -> bool:
+        """An answer, not an abstention, whose confidence is under LOW_CONFIDENCE (the chat marks it)."""
+        return not self.abstained and self.confidence is not None and self.confidence < LOW_CONFIDENCE

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         return self.cache_dir / f"sentences-{self.embedder}.sqlite"
 
     @property
+    def conversations_db(self) -> Path:
+        """The saved chats (app/conversations.py)."""
+        return self.data_dir / "conversations.sqlite"
+
+    @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 
