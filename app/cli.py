@@ -32,20 +32,24 @@ NoWait = Annotated[bool, typer.Option("--no-wait", help="Exit 1 at once if anoth
 
 
 def _store(settings, create: bool):
-    """The store; commands that only read (or remove) never create a missing index: "no index at DIR"."""
+    """The store; commands that only read (or remove) never create a missing index ("no index at
+    DIR"), but the default home is made on first use."""
     from ingest.store import open_store
 
-    return open_store(settings, create=create)
+    return open_store(settings, create=create or settings.is_home)
 
 
 def _library(settings, create: bool):
     """The library of `settings`; a writer that has to wait says for whom, once, on stderr."""
-    from app.wiring import build_library
+    from app.wiring import build_library, prepare_home
 
     def waiting(holder) -> None:
         err.print(f"waiting for another {holder} to finish…", highlight=False)
 
-    return build_library(settings, store=_store(settings, create), on_wait=waiting)
+    library = build_library(settings, store=_store(settings, create), on_wait=waiting)
+    if not create:
+        prepare_home(settings, library)
+    return library
 
 
 @app.callback()

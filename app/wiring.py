@@ -45,9 +45,18 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     return Services(assistant, library)
 
 
+def prepare_home(settings: Settings, library: Library) -> None:
+    """On the default home's first use, add the bundled corpus (ingest/bundled.py); elsewhere nothing."""
+    if settings.is_home:
+        from ingest.bundled import add_on_first_use
+
+        add_on_first_use(library, settings.data_dir)
+
+
 def build_assistant(settings: Settings, embedder: Embedder | None = None, store: Store | None = None,
                     chat_model: BaseChatModel | None = None) -> Assistant:
-    """The assistant; its LLM answerer talks to `chat_model` (default: the backend the settings name)."""
+    """The assistant; its LLM answerer talks to `chat_model` (default: the backend the settings name).
+    The default home gets the bundled corpus on its first use (`prepare_home`)."""
     store = store or open_store(settings)
     embedder = embedder or load_embedder(settings)
     retriever = Retriever(store, embedder, settings.cache_dir, settings.candidates, settings.rrf_k)
@@ -70,6 +79,7 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
         rewriter = LLMRewriter(model, settings) if settings.llm_condense else rule
         return Answering(LLMAnswerer(model, extractive, settings), rewriter)
 
+    prepare_home(settings, build_library(settings, lambda: embedder, store, on_change=retriever.refresh))
     return Assistant(settings, retriever, {"reader": reader, "extractive": lambda: Answering(extractive, rule), "llm": llm})
 
 

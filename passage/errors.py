@@ -1,6 +1,7 @@
 """Domain errors. Core code raises these; the CLI and the web page turn them into one line."""
 from __future__ import annotations
 
+from passage.home import ingest_hint
 from passage.redact import redact
 
 
@@ -37,14 +38,14 @@ class EmptyIndexError(PassageError):
     """Nothing is ingested yet."""
 
     def __init__(self) -> None:
-        super().__init__("nothing is ingested yet; run `passage ingest corpus/`")
+        super().__init__(f"nothing is ingested yet; {ingest_hint()}")
 
 
 class NoIndexError(EmptyIndexError):
     """A command that only reads (or removes) found no index where the settings point."""
 
     def __init__(self, where: str) -> None:
-        PassageError.__init__(self, f"no index at {where}; run `passage ingest corpus/` (or your own folder) first")
+        PassageError.__init__(self, f"no index at {where}; {ingest_hint()} first")
 
 
 class NotFoundError(PassageError):

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from passage.errors import ConfigError
+from passage.home import default_data_dir
 from passage.redact import redact
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -23,7 +24,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PASSAGE_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(Path(".passage"), description="Folder for the embedded Chroma index, uploads and caches.")
+    data_dir: Path = Field(None, validate_default=True, description="Folder for the embedded Chroma index, uploads and caches; unset means the per-user data folder (`~/.local/share/passage` on Linux), where the bundled corpus is added on first use. Name `.passage` for an index made in the working folder.")
     chroma_url: str | None = Field(None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset means embedded Chroma in data_dir.")
     chroma_tenant: str = Field("default_tenant", min_length=1, description="Chroma tenant that holds the collection (server only; a distributed or hosted Chroma may give each team its own).")
     chroma_database: str = Field("default_database", min_length=1, description="Chroma database that holds the collection (server only); it must exist on the server.")
@@ -63,8 +64,10 @@ class Settings(BaseSettings):
     @field_validator("data_dir", mode="before")
     @classmethod
     def _check_data_dir(cls, value):
+        if value is None:
+            return default_data_dir()
         if isinstance(value, str) and not value.strip():  # Path("") is ".", which would scatter the index in the cwd
-            raise ValueError("must not be empty; unset it for the default .passage")
+            raise ValueError("must not be empty; unset it for the per-user data folder")
         return value
 
     @field_validator("chroma_url")
@@ -80,6 +83,11 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"cpu|cuda(:\d+)?", value):
             raise ValueError(f"unknown device {value!r}; choose cpu, cuda or cuda:N")
         return value
+
+    @property
+    def is_home(self) -> bool:
+        """Whether the index is the default one: the per-user data folder, embedded Chroma."""
+        return self.chroma_url is None and self.data_dir == default_data_dir()
 
     @property
     def chroma_dir(self) -> Path:

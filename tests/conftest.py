@@ -36,6 +36,7 @@ def _isolated_env(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     # Tests share the session's torch model; the ONNX runtimes have their own tests.
     monkeypatch.setenv("PASSAGE_EMBEDDER", "torch")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))  # the default data folder, per test
     monkeypatch.chdir(tmp_path)
 
 

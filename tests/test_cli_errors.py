@@ -37,7 +37,7 @@ def test_bare_passage_shows_the_help_and_exits_0():
 def test_an_empty_data_dir_setting_is_refused(tmp_path):
     proc = cli_driver.run("docs", "list", PASSAGE_DATA_DIR="")
     assert (proc.returncode, proc.stderr) == (
-        2, "error: invalid setting data_dir: Value error, must not be empty; unset it for the default .passage\n")
+        2, "error: invalid setting data_dir: Value error, must not be empty; unset it for the per-user data folder\n")
     assert list(tmp_path.iterdir()) == []  # nothing scattered in the working directory
 
 
@@ -48,7 +48,7 @@ TESTSET = str(cli_driver.ROOT / "corpus" / "testset.jsonl")
 def test_reading_a_mistyped_data_dir_creates_nothing(tmp_path, args):
     typo = tmp_path / "dtaa"
     proc = cli_driver.run(*args, "--data-dir", str(typo))
-    assert (proc.returncode, proc.stderr) == (2, f"error: no index at {typo}; run `passage ingest corpus/` (or your own folder) first\n")
+    assert (proc.returncode, proc.stderr) == (2, f"error: no index at {typo}; run `passage ingest {cli_driver.ROOT / 'corpus'}` (or your own folder) first\n")
     assert not typo.exists()
 
 

@@ -76,7 +76,7 @@ def test_unknown_mode_lists_the_choices(assistant):
 
 @pytest.mark.slow
 def test_empty_index_says_how_to_fill_it(tmp_path, embedder):
-    with pytest.raises(EmptyIndexError, match="run `passage ingest corpus/`"):
+    with pytest.raises(EmptyIndexError, match=r"run `passage ingest /\S+/corpus` \(or your own folder\)$"):
         build_assistant(Settings(data_dir=tmp_path / "empty"), embedder).ask("Anything?")
 
 
