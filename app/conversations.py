@@ -25,7 +25,7 @@ from typing import Iterator, Mapping, Sequence
 
 from pydantic import SecretStr
 
-from passage.errors import InputError, NotFoundError
+from passage.errors import InputError, NotFoundError, StoreError, one_line
 from passage.models import Answer, Citation
 from passage.redact import redact
 from passage.settings import Settings
@@ -214,8 +214,11 @@ class ConversationStore:
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the saved chats at {self.path}: {one_line(exc)}") from None
         try:
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA synchronous = FULL")
@@ -224,6 +227,8 @@ class ConversationStore:
                 db.executescript(SCHEMA)
                 self._ready = True
             yield db
+        except sqlite3.Error as exc:
+            raise StoreError(f"the saved chats at {self.path} failed: {one_line(exc)}") from None
         finally:
             db.close()
 

@@ -193,7 +193,7 @@ def _check_downloads(page, tmp_path: Path) -> None:
     page.keyboard.press("Escape")
     assert sorted(files) == ["passage-conversation.json", "passage-conversation.md"]
 
-    turns = json.loads(files["passage-conversation.json"])
+    turns = json.loads(files["passage-conversation.json"])["turns"]
     assert [t["question"] for t in turns] == QUESTIONS
     assert [t["abstained"] for t in turns] == [False, False, True]
     assert turns[0]["citations"][0]["section"] == "Leaving North Korea > Personal Accounts of Successful Escape"

@@ -3,8 +3,8 @@
 `ui/main.py` reads the settings once per run (`load`); pages read them with `settings()`.
 The embedding model, the assistant and the library are built on first use and kept by
 `st.cache_resource` (keyed by the settings, so tests that point PASSAGE_DATA_DIR elsewhere
-get their own store); the conversation and the sidebar choices live in `st.session_state`,
-one per browser tab.
+get their own store); the open conversation and the sidebar choices live in `st.session_state`,
+one per browser tab, and every conversation in the store `conversations()` opens.
 """
 from __future__ import annotations
 
@@ -57,6 +57,18 @@ def services():
 
 def assistant():
     return services().assistant
+
+
+def conversations():
+    """The saved chats of the current settings' data folder (app/conversations.py)."""
+    return _conversations(str(settings().conversations_db))
+
+
+@st.cache_resource
+def _conversations(path: str):
+    from app.conversations import ConversationStore
+
+    return ConversationStore(Path(path))
 
 
 def library():

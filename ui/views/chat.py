@@ -1,16 +1,20 @@
 """The chat page: questions in, cited answers out, earlier questions passed on as history.
 
-`st.session_state.messages` holds the conversation as `{"role": "user", "text": ...}` and
-`{"role": "assistant", "answer": Answer}` (or `"error": str`) items. Streamlit runs this file
-as the page script; importing it runs nothing.
+Each turn is saved to the conversation store (app/conversations.py) as soon as its answer
+arrives; the open conversation's id sits in the page's address (`?chat=<id>`), so a reload
+reopens it, and the sidebar (ui/chat_history.py) lists, opens, renames, deletes and exports
+the earlier ones. `st.session_state.messages` holds the open conversation as
+`{"role": "user", "text": ...}` and `{"role": "assistant", "answer": Answer}` (or
+`"error": str`) items. Streamlit runs this file as the page script; importing it runs nothing.
 """
 from __future__ import annotations
 
 import streamlit as st
 
+from app.conversations import make_turn, now, settings_used
 from passage.errors import PassageError
 from passage.models import Answer
-from ui import chat_export, components, session
+from ui import chat_export, chat_history, components, session
 
 STARTERS = (
     "How old was Yeonmi Park when she escaped?",
@@ -22,8 +26,11 @@ AVATARS = {"user": ":material/person:", "assistant": ":material/menu_book:"}
 
 
 def render() -> None:
-    assistant, library = session.assistant(), session.library()
+    assistant, library, store = session.assistant(), session.library(), session.conversations()
+    chat_history.follow_address(store)
+    chat_history.show_error()
     messages: list[dict] = st.session_state.setdefault("messages", [])
+    chat_history.sidebar(store)
     left, save, right = st.columns([4, 1, 1], vertical_alignment="bottom")
     left.title("Ask the library")
     for i, message in enumerate(messages):
@@ -32,11 +39,11 @@ def render() -> None:
     if not messages and not question:
         starters()
     if question:
-        ask(assistant, library, question, messages, session.options())
-    right.button("New chat", icon=":material/add_comment:", on_click=messages.clear, disabled=not messages,
+        ask(assistant, library, store, question, messages, session.options())
+    right.button("New chat", icon=":material/add_comment:", on_click=chat_history.new_chat, disabled=not messages,
                  width="stretch")
     with save:  # drawn last, like "New chat", so it holds the answer just given
-        chat_export.save_menu(messages)
+        chat_export.save_menu(store, chat_history.current())
 
 
 def starters() -> None:
@@ -57,8 +64,9 @@ def show(message: dict, index: int, library) -> None:
                 components.render_answer(message["answer"], f"m{index}", library)
 
 
-def ask(assistant, library, question: str, messages: list[dict], options: session.Options) -> None:
+def ask(assistant, library, store, question: str, messages: list[dict], options: session.Options) -> None:
     history = [m["text"] for m in messages if m["role"] == "user"]
+    asked_at = now()
     messages.append({"role": "user", "text": question})
     show(messages[-1], len(messages) - 1, library)
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
@@ -68,10 +76,24 @@ def ask(assistant, library, question: str, messages: list[dict], options: sessio
         except PassageError as exc:
             messages.append({"role": "assistant", "error": str(exc)})
             shown.error(str(exc), icon=":material/error:")
+            _save(store, make_turn(question, asked_at, error=str(exc), settings=_used(options)))
             return
         messages.append({"role": "assistant", "answer": answer})
         with shown.container():
             components.render_answer(answer, f"m{len(messages) - 1}", library)
+    _save(store, make_turn(question, asked_at, answer, settings=_used(options)))
+
+
+def _used(options: session.Options) -> dict:
+    return settings_used(session.settings(), **options.as_kwargs())
+
+
+def _save(store, turn) -> None:
+    """Append the turn to the open conversation, or start one with it; a store that fails says so once."""
+    try:
+        chat_history.save_turn(store, turn)
+    except PassageError as exc:
+        st.warning(f"This turn was not saved: {exc}", icon=":material/warning:")
 
 
 def _stream(assistant, question: str, history: list[str], options: session.Options, shown) -> Answer:
