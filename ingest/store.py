@@ -5,13 +5,18 @@ the same `ChromaStore`; `open_store(settings)` picks one. Manifest records live 
 collection beside the chunks, so a server holds the whole index and any machine can use it.
 That collection also holds the index's version: every write through `ChromaStore` stamps it
 anew, so any process notices a change with one small read instead of listing every chunk.
+An embedded client keeps the vector index it loaded and never sees another process's writes
+(a search limited to a document added since fails with "Error finding id"), so a store that
+reads a version it did not write itself reopens its embedded client first.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 import uuid
-from typing import Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 from urllib.parse import urlparse
 
 from passage.errors import NoIndexError, PassageError, StoreError, one_line
@@ -95,7 +100,9 @@ def open_store(settings: Settings, create: bool = True) -> "ChromaStore":
     client = Guarded(open_client(settings), where)
     if not create and settings.chroma_url and settings.collection not in {c.name for c in client.list_collections()}:
         raise NoIndexError(f"{where} (collection {settings.collection!r})")
-    return ChromaStore(client, settings.collection)
+    # A server's clients all see one index; an embedded client is reopened after another process wrote.
+    reopen = None if settings.chroma_url else lambda: Guarded(open_client(settings), where)
+    return ChromaStore(client, settings.collection, reopen=reopen)
 
 
 def store_location(settings: Settings) -> Where:
@@ -103,14 +110,27 @@ def store_location(settings: Settings) -> Where:
 
 
 class ChromaStore:
-    """Usage: `store = open_store(settings); store.query(vector, k=5)`."""
+    """Usage: `store = open_store(settings); store.query(vector, k=5)`.
 
-    def __init__(self, client, name: str, page: int = 5000):
-        self._client = client
-        self._chunks = self._collection(name)
-        self._records = self._collection(name + _RECORDS_SUFFIX)
+    `reopen` (embedded Chroma) gives a new client; it replaces the current one, closed first,
+    when `version()` reads a stamp this store did not write.
+    """
+
+    def __init__(self, client, name: str, page: int = 5000, reopen: Callable[[], Any] | None = None):
+        self._name = name
+        self._reopen = reopen
+        self._gate = _Gate()
+        self._open: dict[str, Any] = {}
+        self._attach(client)
+        self._chunks = _Gated(self._gate, lambda: self._open["chunks"])
+        self._records = _Gated(self._gate, lambda: self._open["records"])
         self._batch = max(1, min(client.get_max_batch_size(), 1000))
         self._page = page  # rows per read: one read of ~30k rows or more fails ("too many SQL variables")
+
+    def _attach(self, client) -> None:
+        self._client = client
+        self._open = {"chunks": self._collection(self._name), "records": self._collection(self._name + _RECORDS_SUFFIX)}
+        self._seen = _stamp_of(self._open["records"])  # the last version this store read or wrote
 
     def _collection(self, name: str):
         try:
@@ -198,9 +218,21 @@ class ChromaStore:
 
     def version(self) -> str:
         """Changes with every write through any `ChromaStore` on this index: `"1764190000123456789-9f2c..."`,
-        or "0" for an index no write has stamped yet."""
-        got = self._records.get(ids=[_VERSION_ID], include=["metadatas"])
-        return got["metadatas"][0]["stamp"] if got["ids"] else "0"
+        or "0" for an index no write has stamped yet. A version another process wrote reopens an
+        embedded client, so that every read after this one sees that write."""
+        stamp = _stamp_of(self._records)
+        if self._reopen is not None and stamp != self._seen:
+            self._reopen_client(stamp)
+        return stamp
+
+    def _reopen_client(self, stamp: str) -> None:
+        """Close the client and open a new one, while no call is using it (Chroma shares one client per
+        folder within a process, so the old one must be closed before the new one loads the index afresh)."""
+        with self._gate.alone():
+            if self._seen == stamp:  # another thread has just reopened it
+                return
+            self._client.close()
+            self._attach(self._reopen())
 
     def _stamp(self, ids: Sequence[str] = (), documents: Sequence[str] = (), metadatas: Sequence[dict] = ()) -> None:
         """A new version after a write, upserted with these manifest rows in one call (each call waits for
@@ -209,6 +241,61 @@ class ChromaStore:
         stamp = f"{time.time_ns()}-{uuid.uuid4().hex[:12]}"
         self._records.upsert(ids=[*ids, _VERSION_ID], embeddings=[[1.0]] * (len(ids) + 1), documents=[*documents, ""],
                              metadatas=[*metadatas, {"stamp": stamp}])
+        self._seen = stamp  # this client wrote it, so it already sees it
+
+
+class _Gate:
+    """Any number of calls at once, or one reopening alone: `with gate.call(): ...`, `with gate.alone(): ...`."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._calls = 0
+        self._reopening = False
+
+    @contextlib.contextmanager
+    def call(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._reopening)
+            self._calls += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._calls -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._reopening)
+            self._reopening = True
+            self._cond.wait_for(lambda: self._calls == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._reopening = False
+                self._cond.notify_all()
+
+
+class _Gated:
+    """The collection `current()` returns, each call made through the gate, so none runs on a closed client."""
+
+    def __init__(self, gate: _Gate, current: Callable[[], Any]):
+        self._gate = gate
+        self._current = current
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(*args, **kwargs):
+            with self._gate.call():
+                return getattr(self._current(), name)(*args, **kwargs)
+
+        return call
+
+
+def _stamp_of(records) -> str:
+    got = records.get(ids=[_VERSION_ID], include=["metadatas"])
+    return got["metadatas"][0]["stamp"] if got["ids"] else "0"
 
 
 def _chunk_metadata(chunk: Chunk) -> dict:
