@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from app.wiring import Services, build_services
 from passage.settings import Settings
 
-from . import errors, openai_compat, routes
+from . import docs, errors, openai_compat, routes
 from .limits import BodyLimit
 from .security import require_key
 
@@ -41,11 +41,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.state.services = services or await run_in_threadpool(build_services, settings)
         yield
 
-    app = FastAPI(title="passage", version=version("passage"), description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="passage", version=version("passage"), description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # docs.install serves them from installed files
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, limits={("POST", "/documents"): routes.upload_limit(settings)})
     app.state.settings = settings
     app.state.write_lock = threading.Lock()  # one upload or removal at a time
     errors.install(app)
+    docs.install(app)
     app.include_router(routes.health_router())
     guarded = [Depends(require_key)]
     app.include_router(routes.api_router(settings), dependencies=guarded)
