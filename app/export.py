@@ -30,7 +30,12 @@ ABSTAINED_NOTE = "**Abstained**: the documents do not answer this."
 
 def to_json(conversation: Conversation, exported_at: datetime | None = None) -> str:
     """The conversation, its turns and what each was made under, as one JSON object."""
-    data = {
+    return json.dumps(conversation_json(conversation, exported_at), ensure_ascii=False, indent=2) + "\n"
+
+
+def conversation_json(conversation: Conversation, exported_at: datetime | None = None) -> dict:
+    """What `to_json` writes, as a dict (`GET /conversations/{id}` returns it)."""
+    return {
         "id": conversation.id,
         "title": conversation.title,
         "created_at": stamp(conversation.created_at),
@@ -39,7 +44,6 @@ def to_json(conversation: Conversation, exported_at: datetime | None = None) -> 
         "version": product_version(),
         "turns": [turn_json(turn) for turn in conversation.turns],
     }
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def turn_json(turn: Turn) -> dict:

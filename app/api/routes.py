@@ -17,6 +17,7 @@ from passage.models import Answer
 from passage.settings import Settings
 from ui.uploads import Upload
 
+from . import conversations
 from .documents import add_uploads, remove_document
 from .errors import ERRORS
 from .schemas import AskRequest, DocumentOut, FileResult, Health, Removed, UploadResult
@@ -57,7 +58,11 @@ def api_router(settings: Settings) -> APIRouter:
                  responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
     def ask(body: AskRequest, request: Request):
         """Answer a question from the indexed documents, citing sections."""
-        pieces = services(request).assistant.stream(body.question, body.history, **body.as_kwargs())
+        assistant = services(request).assistant
+        if body.conversation:  # its questions are the history; the answer is saved to it
+            pieces = conversations.ask_in(request, assistant, body.question, body.conversation, **body.as_kwargs())
+        else:
+            pieces = assistant.stream(body.question, body.history, **body.as_kwargs())
         if not body.stream:
             *_, answer = pieces
             return answer_json(answer)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from passage.settings import AnswererName, Mode
 from rag.assistant import MAX_QUESTION_CHARS
@@ -34,6 +34,13 @@ class AskRequest(AskOptions):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question.")
     history: list[str] = Field([], max_length=MAX_HISTORY, description="Earlier questions of the conversation, oldest first.")
     stream: bool = Field(False, description="Stream Server-Sent Events: text pieces as `data:` events, then the answer as an `answer` event.")
+    conversation: str | None = Field(None, min_length=1, max_length=64, description="A saved conversation's id (GET /conversations): its earlier questions are the history, and this turn is added to it. Not with `history`.")
+
+    @model_validator(mode="after")
+    def _one_history(self) -> AskRequest:
+        if self.conversation and self.history:
+            raise ValueError("pass either history or conversation, not both")
+        return self
 
 
 class DocumentOut(BaseModel):

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from app.wiring import Services, build_services
 from passage.settings import Settings
 
-from . import docs, errors, openai_compat, routes
+from . import conversations, docs, errors, openai_compat, routes
 from .limits import BodyLimit
 from .security import require_key
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(routes.health_router())
     guarded = [Depends(require_key)]
     app.include_router(routes.api_router(settings), dependencies=guarded)
+    app.include_router(conversations.router(), dependencies=guarded)
     app.include_router(openai_compat.router(), dependencies=guarded)
     return app
 
