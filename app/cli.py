@@ -234,6 +234,25 @@ def tune_rescore_command(
     tune_rescore(testset, split, out_file, load_settings(data_dir=data_dir, chroma_url=chroma_url), _progress)
 
 
+@app.command("export")
+def export_command(
+    conversation: Annotated[str, typer.Argument(help="The conversation's id (GET /conversations lists them; the web chat shows it in the address as ?chat=ID).")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of Markdown.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Print a saved conversation as Markdown (or JSON): answers, sources, confidence, times, version and settings."""
+    from app.conversations import ConversationStore
+    from app.export import to_json, to_markdown
+
+    settings = load_settings(data_dir=data_dir)
+    if not settings.conversations_db.is_file():
+        from app.conversations import UnknownConversation
+
+        raise UnknownConversation(conversation)
+    saved = ConversationStore(settings.conversations_db).get(conversation)
+    sys.stdout.write(to_json(saved) if as_json else to_markdown(saved))
+
+
 @app.command("ui")
 def ui_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on; 127.0.0.1 keeps the chat on this machine, 0.0.0.0 exposes it.")] = "127.0.0.1",

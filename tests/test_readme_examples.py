@@ -85,8 +85,10 @@ def test_langchain_example(live, tmp_path):
 
 def test_export_example(live, tmp_path):
     out = run("export", live, tmp_path)
-    assert out.startswith("# Conversation with passage\n\n## How old was Yeonmi Park when she escaped?\n\n")
-    assert "\n\nSources:\n\n[1] Leaving North Korea > Personal Accounts of Successful Escape (leaving-north-korea, characters " in out
-    assert "\n\n> " in out
+    assert out == "# Tell me about Yeonmi Park.\n"
+    markdown = (tmp_path / "conversation.md").read_text()
+    assert "\n\n## How old was she when she got out?\n\nAsked " in markdown
+    assert "\n\nSources:\n\n[1] Leaving North Korea > Personal Accounts of Successful Escape (leaving-north-korea, characters " in markdown
     saved = json.loads((tmp_path / "conversation.json").read_text())
-    assert [turn["question"] for turn in saved] == ["How old was Yeonmi Park when she escaped?"]
+    assert [turn["question"] for turn in saved["turns"]] == ["Tell me about Yeonmi Park.", "How old was she when she got out?"]
+    assert "13" in saved["turns"][1]["answer"] and KEY not in json.dumps(saved)
