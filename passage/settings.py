@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(4096, ge=512, description="Context window of the LLM; passages are trimmed to fit.")
     support_threshold: float = Field(0.52, ge=0, le=1, description="Score an answer sentence needs against its cited passages to count as supported (calibrated on the dev split: python -m rag.llm.calibrate).")
     api_key: SecretStr = Field(SecretStr(""), description="Bearer token `passage serve` requires on every route but /health and the API docs; empty means no key. Never logged or shown.")
+    serve_answers: int = Field(2, ge=1, le=256, description="Answers `passage serve` works on at once (POST /ask and /v1/chat/completions); more requests wait in its queue. About the number of CPU cores.")
+    serve_queue: int = Field(16, ge=0, le=10000, description="Requests that may wait for an answer place; one more gets 503 with Retry-After at once (0: every request that finds the places taken).")
+    serve_queue_wait_s: float = Field(30.0, gt=0, description="Longest wait in that queue, in seconds; a request still waiting then gets 503 with Retry-After.")
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from passage.settings import Settings
 
 from . import conversations, docs, errors, openai_compat, routes
 from .limits import BodyLimit
+from .queue import AnswerQueue
 from .security import require_key
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     app = FastAPI(title="passage", version=version("passage"), description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # docs.install serves them from installed files
+    app.add_middleware(AnswerQueue, paths={"/ask", "/v1/chat/completions"}, slots=settings.serve_answers,
+                       queue=settings.serve_queue, wait_s=settings.serve_queue_wait_s)
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, limits={("POST", "/documents"): routes.upload_limit(settings)})
     app.state.settings = settings
     app.state.write_lock = threading.Lock()  # one upload or removal at a time
