@@ -11,6 +11,7 @@ import re
 import shutil
 import zlib
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -28,16 +29,31 @@ CORPUS = ROOT / "corpus"
 quiet_libraries()  # what the CLI and the web page do first: no hub, no progress bars
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
-    """No PASSAGE_* variable or .env from the developer's shell leaks into a test."""
+def _clear_env(patch: pytest.MonkeyPatch, folder: Path) -> None:
     for name in list(os.environ):
         if name.startswith("PASSAGE_") and name != "PASSAGE_TEST_CHROMA_URL":
-            monkeypatch.delenv(name)
+            patch.delenv(name)
     # Tests share the session's torch model; the ONNX runtimes have their own tests.
-    monkeypatch.setenv("PASSAGE_EMBEDDER", "torch")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))  # the default data folder, per test
-    monkeypatch.chdir(tmp_path)
+    patch.setenv("PASSAGE_EMBEDDER", "torch")
+    patch.setenv("XDG_DATA_HOME", str(folder / "user-data"))  # the default data folder (passage/home.py)
+    patch.chdir(folder)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session(tmp_path_factory) -> Iterator[Path]:
+    """Before any other fixture (an autouse session fixture comes first): no PASSAGE_* variable,
+    no .env and no per-user data folder of the developer's; the working folder is a temporary one,
+    so whatever a session fixture writes to a default place (`.passage`, the ONNX cache) lands there."""
+    folder = tmp_path_factory.mktemp("session")
+    with pytest.MonkeyPatch.context() as patch:
+        _clear_env(patch, folder)
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """The same for each test, in its own folder; what a test changes ends with it."""
+    _clear_env(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="session")
