@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -19,7 +20,6 @@ from passage.models import Answer, Chunk, Citation, Passage
 from rag.citations import markers_html, render_sentence
 
 CSS = Path(__file__).with_name("style.css")
-TITLE_CHARS = 70
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:=^-])")
 _AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?=@)", re.IGNORECASE)
 
@@ -51,6 +51,20 @@ def highlight(text: str, quotes: Sequence[str] = ()) -> str:
     return "".join(out)
 
 
+def mark_words(text: str, words: str) -> str:
+    """Escaped `text` with every occurrence of `words` (ignoring case and spacing) in <mark>:
+    `mark_words("A <b> a", "a") == "<mark>A</mark> &lt;b&gt; <mark>a</mark>"`."""
+    if not words.strip():
+        return html.escape(text)
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words.split()), re.IGNORECASE)
+    out, pos = [], 0
+    for match in pattern.finditer(text):
+        out += [html.escape(text[pos:match.start()]), "<mark>", html.escape(match.group()), "</mark>"]
+        pos = match.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
 def answer_html(text: str) -> str:
     """Escaped answer text with its [n] markers drawn as badges (the text "[n]" stays readable)."""
     return markers_html(html.escape(text))
@@ -69,15 +83,29 @@ def body_html(answer: Answer) -> str:
     return " ".join(parts)
 
 
-def short_label(chunk: Chunk) -> str:
-    """`Title > Section` with an over-long title shortened, for one-line labels."""
+def section_trail(chunk: Chunk) -> tuple[str, ...]:
+    """The chunk's heading path below its title: `("Introduction",)` for "Leaving North Korea > Introduction"
+    in the document "Leaving North Korea"; () for the title's own section."""
     section = chunk.section
     if section.startswith(chunk.title):
         section = section[len(chunk.title):].lstrip(" >")
     elif chunk.title.startswith(section):  # a top section named like a shorter form of the title
         section = ""
-    title = chunk.title if len(chunk.title) <= TITLE_CHARS else chunk.title[: TITLE_CHARS - 1].rstrip() + "…"
-    return f"{title} > {section}" if section else title
+    return tuple(p for p in section.split(" > ") if p)
+
+
+def source_labels(chunks: Sequence[Chunk]) -> list[str]:
+    """One label per chunk: the full title and its section breadcrumb (`Title › Part › Article 13.`);
+    chunks that would share a label get their page and character range, so no two read the same."""
+    base = [" › ".join((c.title, *section_trail(c))) for c in chunks]
+    counts = Counter(base)
+    return [label if counts[label] == 1 else f"{label} · {where(c)}" for label, c in zip(base, chunks)]
+
+
+def where(chunk: Chunk) -> str:
+    """`where(<chunk of characters 2336-2905 on page 3>) == "p. 3, characters 2,336–2,905"`."""
+    span = f"characters {chunk.start:,}–{chunk.end:,}"
+    return f"p. {chunk.page}, {span}" if chunk.page else span
 
 
 def render_answer(answer: Answer, key: str, library) -> None:
@@ -87,8 +115,9 @@ def render_answer(answer: Answer, key: str, library) -> None:
         notice(answer)
         if answer.retrieved:
             st.html('<p class="sources-heading">Related passages</p>')
-            for i, passage in enumerate(answer.retrieved):
-                render_passage(passage, (), f"Related: {escape_md(short_label(passage.chunk))}", f"{key}-rel{i}", library)
+            labels = source_labels([p.chunk for p in answer.retrieved])
+            for i, (passage, label) in enumerate(zip(answer.retrieved, labels)):
+                render_passage(passage, (), f"Related: {escape_md(label)}", f"{key}-rel{i}", library)
         return
     low = is_low_confidence(answer)
     st.html(f'<div class="answer{" low-confidence" if low else ""}">{body_html(answer)}</div>')
@@ -100,8 +129,9 @@ def render_answer(answer: Answer, key: str, library) -> None:
     notice(answer)
     if answer.citations:
         st.html('<p class="sources-heading">Sources</p>')
-        for citation in answer.citations:
-            render_citation(citation, key, library)
+        labels = source_labels([c.passage.chunk for c in answer.citations])
+        for citation, label in zip(answer.citations, labels):
+            render_citation(citation, label, key, library)
     st.caption(escape_md(_footer(answer)))
 
 
@@ -119,9 +149,9 @@ def notice(answer: Answer) -> None:
         st.caption(f":material/info: {escape_md(answer.notice)}")
 
 
-def render_citation(citation: Citation, key: str, library) -> None:
-    label = f"[{citation.n}] {escape_md(short_label(citation.passage.chunk))}"
-    render_passage(citation.passage, citation.quotes, label, f"{key}-c{citation.n}", library)
+def render_citation(citation: Citation, label: str, key: str, library) -> None:
+    """The citation's passage under `[n] label` (see `source_labels`)."""
+    render_passage(citation.passage, citation.quotes, f"[{citation.n}] {escape_md(label)}", f"{key}-c{citation.n}", library)
 
 
 def render_passage(passage: Passage, quotes: Sequence[str], label: str, key: str, library) -> None:
@@ -129,8 +159,12 @@ def render_passage(passage: Passage, quotes: Sequence[str], label: str, key: str
     chunk = passage.chunk
     with st.expander(label, icon=":material/description:", key=f"src-{key}"):
         st.html(f'<div class="passage">{highlight(chunk.text, quotes)}</div>')
-        where = [chunk.title, chunk.source] + ([f"page {chunk.page}"] if chunk.page else [])
-        st.caption(escape_md(" · ".join(where)))
+        info, ask = st.columns([3, 1], vertical_alignment="center")
+        info.caption(escape_md(f"{chunk.source} · {where(chunk)}"))
+        from ui import session  # session draws with these components
+
+        ask.button("Ask about this document", key=f"ask-{key}", icon=":material/filter_alt:", type="tertiary",
+                   on_click=session.ask_about, args=(chunk.source,), help="Limit the chat to this document.")
         if st.toggle("Read the whole section", key=f"ctx-{key}"):
             text = section_text(library, chunk)
             start = max(text.find(chunk.text), 0)

@@ -14,15 +14,16 @@ from passage.errors import PassageError
 from ui import components, session
 
 configure()
-st.set_page_config(page_title="passage", page_icon="📚", layout="centered")
-components.inject_css()
-
 pages = [
     st.Page("views/chat.py", title="Chat", icon=":material/forum:", default=True),
     st.Page("views/documents.py", title="Documents", icon=":material/folder_open:"),
     st.Page("views/evaluation.py", title="Evaluation", icon=":material/analytics:"),
 ]
 page = st.navigation(pages)
+# The one place the layout is set, every run: a page that set its own after main.py's "centered"
+# could be drawn narrow again by a later rerun that skipped its call.
+st.set_page_config(page_title="passage", page_icon="📚", layout="wide" if page.title in ("Documents", "Evaluation") else "centered")
+components.inject_css()
 try:
     settings = session.load()
     session.ensure_library(session.library())

@@ -15,6 +15,7 @@ from typing import get_args
 
 import streamlit as st
 
+from passage.errors import PassageError
 from passage.models import content_hash
 from passage.settings import AnswererName, Mode, Settings, load_settings
 from ui.components import escape_md
@@ -140,3 +141,29 @@ def options() -> Options:
         str(st.session_state.get("opt_mode") or current.mode),
         str(st.session_state.get("opt_answerer", current.answerer)),
     )
+
+
+SOURCE_FILTER = "source_filter"
+
+
+def source_filter() -> str | None:
+    """The one document the chat is limited to ("ask about this document"), or None for all of them."""
+    return st.session_state.get(SOURCE_FILTER)
+
+
+def ask_about(source: str | None) -> None:
+    """Limit the chat to document `source` (None: every document); the same filter as `passage ask --source`."""
+    st.session_state[SOURCE_FILTER] = source
+
+
+def show_source_filter(library) -> None:
+    """The chat's document filter as a chip that removes it when clicked; nothing when there is none."""
+    source = source_filter()
+    if not source:
+        return
+    try:
+        title = library.record(source).title
+    except PassageError:
+        title = f"{source} (no longer in the library)"
+    st.button(f"Only from: {escape_md(title)}", icon=":material/close:", key="clear_source_filter", type="tertiary",
+              on_click=ask_about, args=(None,), help="Answers come only from this document; click to ask all of them again.")

@@ -33,6 +33,7 @@ def render() -> None:
     chat_history.sidebar(store)
     left, save, right = st.columns([4, 1, 1], vertical_alignment="bottom")
     left.title("Ask the library")
+    session.show_source_filter(library)
     for i, message in enumerate(messages):
         show(message, i, library)
     question = st.chat_input("Ask about leaving North Korea…", max_chars=2000) or st.session_state.pop("starter", None)
@@ -98,7 +99,7 @@ def _save(store, turn) -> None:
 
 def _stream(assistant, question: str, history: list[str], options: session.Options, shown) -> Answer:
     """Show the answerer's text in `shown` as it arrives; return the final Answer."""
-    pieces = assistant.stream(question, history, **options.as_kwargs())
+    pieces = assistant.stream(question, history, source=session.source_filter(), **options.as_kwargs())
     with st.spinner("Searching the documents…"):
         piece = next(pieces, None)
     text = ""

@@ -1,4 +1,5 @@
-"""The documents page: what is indexed, adding files (checked, stored under safe names), removing."""
+"""The documents page: what is indexed, opening one to read (ui/document_view.py), adding files
+(checked, stored under safe names), removing."""
 from __future__ import annotations
 
 import math
@@ -8,23 +9,36 @@ import streamlit as st
 
 from ingest.loaders import SUPPORTED
 from passage.errors import PassageError
-from ui import components, session
+from ui import components, document_view, session
 from ui.uploads import Upload, is_upload, save_uploads
 
 
 def render() -> None:
     library, settings = session.library(), session.settings()
-    st.set_page_config(layout="wide")
     st.title("Documents")
     for kind, text in st.session_state.pop("doc_notices", []):
         getattr(st, kind)(text)
-    listing = st.container()
+    listing, reading = st.container(), st.container()
     upload_form(library, settings)
     records = library.records()  # after the upload, so new documents are listed
     if records:
         remove_form(library, records, settings.uploads_dir)
     with listing:
         document_table(records)
+    with reading:
+        opened = open_picker(records)
+        if opened:
+            document_view.show(library, opened)
+
+
+def open_picker(records) -> str | None:
+    """A chooser of the document to open; the chosen document's name, or None."""
+    titles = {r.source: r.title for r in records}
+    if st.session_state.get("open_source") not in titles:
+        st.session_state["open_source"] = None  # removed since it was opened
+    return st.selectbox("Open a document", list(titles), index=None, key="open_source",
+                        placeholder="Choose a document to read its sections and chunks",
+                        format_func=lambda s: f"{titles[s]} ({s})")
 
 
 def document_table(records) -> None:
