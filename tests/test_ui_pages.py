@@ -7,6 +7,8 @@ import re
 import pytest
 
 from passage.settings import Settings
+from rag.evaluation.sample import mix, stratified_sample
+from rag.evaluation.testset import load_testset
 from tests.pages import ROOT, answers, app, ask, unescape_md
 
 pytestmark = pytest.mark.slow
@@ -76,7 +78,11 @@ def test_evaluation_runs_shows_scores_and_compares_runs(fresh_data_dir, monkeypa
     at.number_input(key="eval_limit").set_value(3).run()
     next(b for b in at.button if b.label.startswith("Run 3 questions")).click().run()
     assert not at.exception
-    assert re.match(r"\d of 3 passed \(3 answerable, 0 unanswerable\)", at.success[0].value)
+    # the test split's mix, not its first three items (all answerable)
+    sample = stratified_sample(load_testset(ROOT / "corpus" / "testset.jsonl", "test"), 3)
+    assert mix(sample) == {"answerable": 1, "unanswerable": 1, "follow-up": 1}
+    answerable = sum(i.answerable for i in sample)
+    assert re.match(rf"\d of 3 passed \({answerable} answerable, {3 - answerable} unanswerable\)", at.success[0].value)
     assert [m.label for m in at.metric] == ["pass rate", "evidence hit@k", "citation recall", "abstention F1"]
     summary = at.dataframe[0].value
     assert {"evidence hit@k", "latency p95 (ms) ↓", "pass rate"} <= set(summary["Metric"])
@@ -89,6 +95,7 @@ def test_evaluation_runs_shows_scores_and_compares_runs(fresh_data_dir, monkeypa
     rows.append({"id": "x-france", "question": "What is the capital of France?", "answerable": False})
     tiny.write_text("\n".join(json.dumps(r) for r in rows))
     at.radio(key="eval_source").set_value("upload").run()
+    at.segmented_control(key="eval_split").set_value("all").run()  # the file has splits: every item, whatever its split
     at.file_uploader(key="eval_upload").upload("tiny.jsonl", tiny.read_bytes(), "application/json")
     at.run()
     next(b for b in at.button if b.label.startswith("Run 3 questions")).click().run()

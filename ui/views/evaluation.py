@@ -1,8 +1,10 @@
 """The evaluation page: run a test set through the assistant and read the scores.
 
+The questions are a split of the test set (dev, test or all) and, for a quicker run, a sample
+that keeps its mix of answerable, unanswerable and follow-up questions (rag/evaluation/sample.py).
 Runs are written where `passage eval` writes them (`runs/<time>-<mode>/` under the working
-directory), so a run made here can be compared with one made on the command line and back.
-The numbers all come from `rag.evaluation`; this page only lays them out.
+directory), so a run made here can be compared with one made on the command line and back, here
+or with `passage eval --compare`. The numbers all come from `rag.evaluation`; this page only lays them out.
 """
 from __future__ import annotations
 
@@ -15,17 +17,19 @@ import streamlit as st
 
 from passage.errors import InputError, PassageError
 from rag.evaluation import RUNS, compare_runs, evaluate, load_run, load_testset
+from rag.evaluation.sample import mix, stratified_sample
 from rag.evaluation.store import RESULTS
 from ui import components, session
 
 BUNDLED = session.CORPUS / "testset.jsonl"
 HEADLINE = ("pass_rate", "hit_at_k", "citation_recall", "abstention_f1")
+SPLITS = ("dev", "test", "all")
+SAMPLE = 100  # questions asked by default: about two minutes on two cores
 
 
 def render() -> None:
-    st.set_page_config(layout="wide")
     st.title("Evaluation")
-    st.caption("Ask every question of a test set with the sidebar's settings and score retrieval, citations, "
+    st.caption("Ask a test set's questions with the sidebar's settings and score retrieval, citations, "
                "answers, abstentions and latency, with 95% bootstrap intervals.")
     try:
         items, name = choose_testset()
@@ -35,25 +39,39 @@ def render() -> None:
     if items is None:
         return
     options = session.options()
-    limit = st.number_input("Questions to ask", 1, len(items), len(items), key="eval_limit",
-                            help="Fewer questions run faster; the intervals get wider.")
-    if st.button(f"Run {int(limit)} questions ({options.mode}, k={options.k}, {options.answerer})", type="primary",
+    size = int(st.number_input("Questions to ask", 1, len(items), min(len(items), SAMPLE), key="eval_limit",
+                               help="A sample in the test set's mix; fewer questions run faster, and the intervals get wider."))
+    sample = stratified_sample(items, size)
+    st.caption(f"{_mix(sample)}, drawn from {len(items)} questions ({_mix(items)}).")
+    if st.button(f"Run {size} questions ({options.mode}, k={options.k}, {options.answerer})", type="primary",
                  icon=":material/play_arrow:"):
         try:
-            st.session_state["eval"] = run(items[: int(limit)], name, options)
+            st.session_state["eval"] = run(sample, name, options)
         except PassageError as exc:
             st.error(str(exc), icon=":material/error:")
     result = st.session_state.get("eval")
     if result:
         show_run(*result)
+    else:
+        saved_comparison()
+
+
+def _mix(items) -> str:
+    """`"12 answerable, 6 unanswerable, 2 follow-up"`."""
+    return ", ".join(f"{n} {kind}" for kind, n in mix(items).items())
 
 
 def choose_testset():
     """The items and display name of the chosen test set; (None, "") while an upload is awaited."""
-    choice = st.radio("Test set", ["bundled", "upload"], horizontal=True, key="eval_source",
-                      format_func={"bundled": "Bundled (corpus/testset.jsonl)", "upload": "Upload a JSONL file"}.get)
+    source, split = st.columns([3, 2])
+    choice = source.radio("Test set", ["bundled", "upload"], horizontal=True, key="eval_source",
+                          format_func={"bundled": "Bundled (corpus/testset.jsonl)", "upload": "Upload a JSONL file"}.get)
+    chosen = split.segmented_control("Split", SPLITS, default="test", key="eval_split", required=True,
+                                     help="dev: what the reader was tuned on; test: held out; all: both. "
+                                          "A file without splits is used whole.")
+    split_name = None if chosen in (None, "all") else chosen
     if choice == "bundled":
-        return load_testset(BUNDLED), "corpus/testset.jsonl"
+        return load_testset(BUNDLED, split_name), f"corpus/testset.jsonl ({chosen or 'all'})"
     upload = st.file_uploader("Test set (JSON lines, this project's or RAGAS's fields)", type=["jsonl", "json"],
                               key="eval_upload")
     if upload is None:
@@ -62,7 +80,7 @@ def choose_testset():
         path = Path(folder) / "testset.jsonl"
         path.write_bytes(upload.getvalue())
         try:
-            items = load_testset(path)
+            items = load_testset(path, split_name)
         except PassageError as exc:  # name the user's file, not the temporary one
             raise InputError(str(exc).replace(str(path), upload.name)) from None
     return items, upload.name
@@ -138,18 +156,42 @@ def questions(evaluation) -> None:
                                 "answer": st.column_config.TextColumn(width="large")})
 
 
+def saved_runs(exclude: Path | None = None) -> list[Path]:
+    """Run folders under runs/ that hold results, newest first."""
+    return sorted((p for p in RUNS.glob("*") if (p / RESULTS).is_file() and (exclude is None or p.resolve() != exclude.resolve())),
+                  reverse=True)
+
+
 def comparison(evaluation, folder: Path) -> None:
-    earlier = sorted((p for p in RUNS.glob("*") if (p / RESULTS).is_file() and p.resolve() != folder.resolve()), reverse=True)
+    earlier = saved_runs(exclude=folder)
     if not earlier:
         st.info("No earlier run to compare with yet: runs are saved under runs/ in the working directory.")
         return
     baseline = st.selectbox("Earlier run", earlier, format_func=lambda p: p.name, key="eval_baseline")
     try:
-        result = compare_runs(load_run(baseline), evaluation)
+        show_comparison(compare_runs(load_run(baseline), evaluation))
     except PassageError as exc:
         st.error(str(exc), icon=":material/error:")
+
+
+def saved_comparison() -> None:
+    """Two saved runs side by side, as `passage eval --compare` shows them, before any run on this page."""
+    runs = saved_runs()
+    if len(runs) < 2:
         return
-    st.caption(f"{result.common} questions in both runs; deltas are this run minus the earlier one, "
+    st.subheader("Compare saved runs")
+    newer, older = st.columns(2)
+    after = newer.selectbox("Run", runs, format_func=lambda p: p.name, key="eval_saved_after")
+    before = older.selectbox("Compared with", [r for r in runs if r != after], format_func=lambda p: p.name,
+                             key="eval_saved_before")
+    try:
+        show_comparison(compare_runs(load_run(before), load_run(after)))
+    except PassageError as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
+def show_comparison(result) -> None:
+    st.caption(f"{result.common} questions in both runs; deltas are the later run minus the earlier one, "
                "with paired 95% bootstrap intervals.")
     st.dataframe(pd.DataFrame([{"Metric": d.label, "Earlier": d.before, "This run": d.after, "Delta": d.delta,
                                 "CI low": d.low, "CI high": d.high, "Verdict": d.verdict} for d in result.deltas]),
