@@ -181,8 +181,8 @@ def _check_downloads(page, tmp_path: Path) -> None:
     """The Save menu's files hold the conversation: JSON of the three answers, Markdown with their sources and quotes."""
     from playwright.sync_api import expect
 
-    page.get_by_test_id("stPopover").get_by_role("button").click()
-    buttons = page.get_by_test_id("stDownloadButton")
+    page.get_by_test_id("stMainBlockContainer").get_by_test_id("stPopover").get_by_role("button").click()
+    buttons = page.locator('[data-testid="stDownloadButton"]:visible')  # not the sidebar's chat menus
     expect(buttons).to_have_count(2)
     _save(page, tmp_path, "chat-save-menu.png")
     files = {}

@@ -13,6 +13,12 @@ from tests.pages import APP, TIMEOUT, answers, app, ask
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def _extractive(monkeypatch):
+    """The quickest answerer: these tests are about what is saved and reopened, not the answers."""
+    monkeypatch.setenv("PASSAGE_ANSWERER", "extractive")
+
+
 def reopen(data_dir, monkeypatch, conversation_id: str) -> AppTest:
     """A new browser session on the address `?chat=<id>` (what a reload does)."""
     monkeypatch.setenv("PASSAGE_DATA_DIR", str(data_dir))
@@ -39,7 +45,7 @@ def test_each_turn_is_saved_and_a_reload_reopens_the_chat_with_its_context(fresh
     assert "Yeonmi Park" in follow_up.query and "13" in follow_up.text
     turns = store.get(saved.id).turns
     assert [t.question for t in turns] == ["Tell me about Yeonmi Park.", "How old was she when she got out?"]
-    assert turns[1].settings["k"] == 5 and turns[1].settings["answerer"] == "reader"
+    assert turns[1].settings["k"] == 5 and turns[1].settings["answerer"] == "extractive"
 
 
 def test_new_chat_lists_the_earlier_one_which_renames_exports_and_deletes(fresh_data_dir, monkeypatch):

@@ -54,14 +54,15 @@ def new_chat() -> None:
     st.query_params.pop(PARAM, None)
 
 
-def save_turn(store: ConversationStore, turn: Turn) -> None:
-    """Append to the open conversation, or start a conversation with this turn."""
+def save_turn(store: ConversationStore, turn: Turn) -> bool:
+    """Append to the open conversation, or start a conversation with this turn; True when one was started."""
     if current():
         store.append(current(), turn)
-        return
+        return False
     conversation = store.create(turns=[turn])
     st.session_state[_OPEN] = conversation.id
     st.query_params[PARAM] = conversation.id
+    return True
 
 
 def messages(conversation: Conversation) -> list[dict]:
@@ -92,12 +93,12 @@ def sidebar(store: ConversationStore) -> None:
 def _row(store: ConversationStore, chat: Conversation) -> None:
     title = chat.title or UNTITLED
     is_open = chat.id == current()
-    left, right = st.columns([6, 1], vertical_alignment="center", gap="small")
-    left.button(escape_md(title), key=f"open-{chat.id}", type="primary" if is_open else "tertiary", width="stretch",
-                help=f"{title} · {chat.turn_count} question{'s' * (chat.turn_count != 1)} · {when(chat.updated_at)}",
+    left, right = st.columns([5, 1], vertical_alignment="top", gap="small")
+    left.button(escape_md(title), key=f"open-{chat.id}", type="secondary" if is_open else "tertiary", width="stretch",
+                help=f"{title} · {chat.turn_count} question{'s' * (chat.turn_count != 1)}",
                 on_click=_open, args=(store, chat.id))
     left.caption(when(chat.updated_at))
-    with right.popover("", icon=":material/more_vert:", help="Rename, export or delete"):
+    with right.popover("", icon=":material/more_vert:", type="tertiary", help="Rename, export or delete"):
         with st.form(f"rename-{chat.id}", border=False):
             name = st.text_input("Title", value=title, max_chars=200, key=f"title-{chat.id}")
             if st.form_submit_button("Rename", icon=":material/edit:"):

@@ -30,7 +30,7 @@ def render() -> None:
     chat_history.follow_address(store)
     chat_history.show_error()
     messages: list[dict] = st.session_state.setdefault("messages", [])
-    chat_history.sidebar(store)
+    chat_history.sidebar(store)  # before the answer, so the list does not fade while it is written
     left, save, right = st.columns([4, 1, 1], vertical_alignment="bottom")
     left.title("Ask the library")
     session.show_source_filter(library)
@@ -45,6 +45,8 @@ def render() -> None:
                  width="stretch")
     with save:  # drawn last, like "New chat", so it holds the answer just given
         chat_export.save_menu(store, chat_history.current())
+    if st.session_state.pop("chat_started", False):
+        st.rerun()  # list the chat just begun
 
 
 def starters() -> None:
@@ -92,7 +94,8 @@ def _used(options: session.Options) -> dict:
 def _save(store, turn) -> None:
     """Append the turn to the open conversation, or start one with it; a store that fails says so once."""
     try:
-        chat_history.save_turn(store, turn)
+        if chat_history.save_turn(store, turn):
+            st.session_state["chat_started"] = True
     except PassageError as exc:
         st.warning(f"This turn was not saved: {exc}", icon=":material/warning:")
 
