@@ -10,6 +10,7 @@ Usage: `build_assistant(Settings()).ask("How old was Yeonmi Park?")`.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from ingest.store import Store, open_store
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from ingest.lock import Waiting
     from ingest.pipeline import Ingestor
 
+log = logging.getLogger(__name__)
+
 
 class Services(NamedTuple):
     """The assistant and the library over one store, sharing one embedding model."""
@@ -37,11 +40,17 @@ class Services(NamedTuple):
 
 
 def build_services(settings: Settings, embedder: Embedder | None = None) -> Services:
-    """The assistant and a library whose changes the assistant's retriever follows at once."""
+    """The assistant and a library whose changes the assistant's retriever follows at once; what a
+    crash left in the uploads folder is put right first (`Library.finish_uploads`)."""
     store = open_store(settings)
     embedder = embedder or load_embedder(settings)
     assistant = build_assistant(settings, embedder, store)
     library = build_library(settings, lambda: embedder, store, on_change=assistant.retriever.refresh)
+    finished = library.finish_uploads(settings.uploads_dir)
+    for path in finished.deleted:
+        log.warning("deleted %s: an upload cut off before it was indexed, or the file of a removed document", path)
+    for path in finished.ingested:
+        log.warning("indexed %s again: its upload was cut off after it replaced the file", path)
     return Services(assistant, library)
 
 

@@ -7,10 +7,13 @@ and removing never load the model. Adding and removing hold the index's write lo
 writer at a time, across processes and machines; `on_wait` hears once whom a writer waits
 for); listing and reading never take it and never see a half-removed document.
 `on_change` runs after every add and removal (the retriever reloads its BM25 index).
+`finish_uploads` puts right, on start, what a crash left in the uploads folder.
 """
 from __future__ import annotations
 
 import dataclasses
+import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -48,17 +51,59 @@ class Library:
         return record
 
     def add(self, paths: Sequence[Path], progress: Progress | None = None, prune: bool = False,
-            wait: bool = True) -> IngestReport:
+            wait: bool = True, prepare: Callable[[], None] | None = None) -> IngestReport:
         """Add or update the files (folders: their supported files); see `Ingestor.ingest`.
 
-        Waits for another writer to finish (or, with `wait=False`, raises BusyError).
+        Waits for another writer to finish (or, with `wait=False`, raises BusyError). `prepare` runs
+        under the write lock before the files are read (uploads move into their folder there, so
+        that `finish_uploads` in another process never takes them for leftovers).
         """
         if self._ingestor is None:
             self._ingestor = self._make_ingestor()  # the model loads before the lock is taken
         with holding(self.lock, "ingest", wait, self.on_wait):
+            if prepare:
+                prepare()
             report = self._ingestor.ingest(paths, progress=progress, prune=prune)
         self._changed()
         return report
+
+    def finish_uploads(self, folder: Path) -> FinishedUploads:
+        """Put right what a crash left in the uploads folder `folder`, holding the write lock.
+
+        Every file in it belongs to a document: a file no document names is an upload that never
+        finished (its request got no reply) or the file of a removed document, and is deleted, as
+        are folders (staging left by a crash); a document's file written after it was indexed is a
+        replacement cut off, and is ingested. Nothing to do: no lock taken, nothing loaded.
+        """
+        if not any(self._leftovers(folder)):
+            return FinishedUploads((), ())
+        with holding(self.lock, "ingest", True, self.on_wait):
+            deleted, changed = self._leftovers(folder)
+            for path in deleted:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink(missing_ok=True)
+            if changed:
+                if self._ingestor is None:
+                    self._ingestor = self._make_ingestor()
+                report = self._ingestor.ingest(changed)
+                for outcome in report.failed:
+                    Path(outcome.path).unlink(missing_ok=True)
+        if changed:
+            self._changed()
+        return FinishedUploads(tuple(deleted), tuple(changed))
+
+    def _leftovers(self, folder: Path) -> tuple[list[Path], list[Path]]:
+        """(paths in `folder` no document names, files of documents changed since they were indexed)."""
+        if not folder.is_dir():
+            return [], []
+        records = {Path(r.path).resolve(): r for r in self.records()}
+        deleted, changed = [], []
+        for path in sorted(folder.iterdir()):
+            record = records.get(path.resolve()) if path.is_file() and not path.is_symlink() else None
+            if record is None:
+                deleted.append(path)
+            elif path.stat().st_mtime > datetime.fromisoformat(record.added_at).timestamp() + 1:  # added_at has whole seconds
+                changed.append(path)
+        return deleted, changed
 
     def remove(self, source: str, wait: bool = True) -> DocumentRecord:
         """Remove a document and its chunks; returns the record it had.
@@ -106,6 +151,14 @@ class Library:
     def _changed(self) -> None:
         if self.on_change:
             self.on_change()
+
+
+@dataclasses.dataclass(frozen=True)
+class FinishedUploads:
+    """What `Library.finish_uploads` did: the paths it deleted and the files it ingested again."""
+
+    deleted: tuple[Path, ...]
+    ingested: tuple[Path, ...]
 
 
 def stitch(chunks: Sequence[Chunk]) -> str:

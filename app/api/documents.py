@@ -38,9 +38,12 @@ def add_uploads(library: Library, uploads: Sequence[Upload], folder: Path) -> In
         if unloadable:
             raise InputError("; ".join(unloadable))
         paths = [folder / s.path.name for s in saved]
-        for s, target in zip(saved, paths):
-            os.replace(s.path, target)
-    report = library.add(paths)
+
+        def move() -> None:  # under the write lock, so another process's finish_uploads never sees them unindexed
+            for s, target in zip(saved, paths):
+                os.replace(s.path, target)
+
+        report = library.add(paths, prepare=move)
     for outcome in report.failed:
         Path(outcome.path).unlink(missing_ok=True)
     if report.failed:
