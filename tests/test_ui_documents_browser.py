@@ -63,11 +63,12 @@ def test_open_a_document_search_it_and_ask_only_about_it(app_url, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1500})
         page.set_default_timeout(120_000)
         page.goto(f"{app_url}/documents")
+        expect(page.get_by_role("combobox", name="Open a document")).to_be_visible(timeout=400_000)  # first run loads the model
 
         _open(page, "Leaving North Korea (leaving-north-korea)")
         view = page.locator(".st-key-document-view")
         expect(view.get_by_text("leaving-north-korea · txt · 8 sections · 16 chunks")).to_be_visible()
-        sections = view.locator("[data-testid='stRadio'] label")
+        sections = view.locator("[data-testid='stRadio'] label[data-baseweb='radio']")
         expect(sections).to_have_count(8)
         assert sections.nth(1).inner_text().startswith("\u2003Introduction")  # indented under the title
         view.get_by_text("Personal Accounts of Successful Escape").click()
