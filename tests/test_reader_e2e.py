@@ -62,23 +62,6 @@ def test_reader_follow_up_and_off_topic(assistant):
 
 
 @pytest.mark.slow
-def test_retraining_writes_weights_that_load(assistant, tmp_path):
-    from rag.reader.model import load_weights, save_weights
-    from rag.reader.training import collect, train
-
-    items = load_testset(TESTSET, "dev")
-    items = [i for i in items if i.answerable][:10] + [i for i in items if not i.answerable][:5]
-    reader, examples = collect(assistant, items)
-    assert len(examples) == 15 and all(len(e.inputs.candidates) for e in examples)
-    weights = train(reader, examples, version="test", trained_on="dev subset")
-    save_weights(weights, tmp_path / "w.json")
-    loaded = load_weights(tmp_path / "w.json")
-    assert loaded.version == "test" and loaded.threshold == weights.threshold
-    assert loaded.figures["items"] == 15 and loaded.figures["folds"] == "5 by question"
-    assert sum(g["items"] for g in loaded.figures["by_document"].values()) == 15
-
-
-@pytest.mark.slow
 def test_reader_abstains_when_no_question_word_occurs_in_the_documents(assistant):
     answer = assistant.ask("북한의 수도는 어디입니까?", answerer="reader")
     assert answer.abstained and answer.confidence == 0.0 and answer.answerability == 0.0

@@ -54,7 +54,7 @@ def test_trees_round_trip_and_refuse_broken_entries():
 
 def test_fitted_trees_predict_what_scikit_learn_predicts():
     sklearn = pytest.importorskip("sklearn.ensemble")
-    from rag.reader.training import fit_trees
+    from training.first_stage import fit_trees
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 3))
@@ -70,7 +70,7 @@ def test_fitted_trees_predict_what_scikit_learn_predicts():
 
 def test_a_model_needs_examples_of_both_outcomes():
     pytest.importorskip("sklearn")
-    from rag.reader.training import fit_logistic, fit_trees
+    from training.first_stage import fit_logistic, fit_trees
 
     x = np.random.default_rng(2).normal(size=(30, 2))
     with pytest.raises(InputError, match="^training needs both outcomes among the examples: all 30 are negative"):

@@ -13,7 +13,6 @@ from rag.reader.candidates import candidates
 from rag.reader.features import (FEATURES, QUESTION_FEATURES, coverage, novelty, question_names, rare_terms,
                                  share_present, soft_match, words)
 from rag.reader.model import FORMAT, Logistic, blank_weights, load_weights, save_weights
-from rag.reader.training import fit_logistic, is_evidence, pick_threshold
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -132,31 +131,6 @@ def test_weights_round_trip_and_refuse_stale_files(tmp_path):
         load_weights(path)
 
 
-def test_pick_threshold_keeps_false_abstentions_under_the_limit():
-    confidence = np.array([0.1, 0.5, 0.9, 0.2])
-    answerable = np.array([1, 1, 1, 0])
-    assert pick_threshold(confidence, answerable, 0.34) == 0.3
-    assert pick_threshold(confidence, answerable, 0.0) == 0.05
-    assert pick_threshold(confidence, np.array([0, 0, 0, 0]), 0.1) == 0.0
-
-
-def test_is_evidence_reads_quotes_both_ways_and_checks_the_source():
-    quote = "escaped North Korea at the age of 13 with her mother"
-    assert is_evidence("One such individual is Yeonmi Park, who escaped North Korea at the age of 13 with her mother.", "doc", [quote])
-    assert not is_evidence("They walked across the Gobi Desert.", "doc", [quote])
-    assert not is_evidence("Yeonmi Park escaped North Korea at the age of 13 with her mother.", "other", [quote], "doc")
-    long_quote = "They walked across the Gobi Desert for days. Then they reached Mongolia and finally South Korea."
-    assert is_evidence("Then they reached Mongolia and finally South Korea.", "doc", [long_quote])
-
-
-def test_fit_logistic_separates_a_separable_set():
-    x = np.array([[0.0, 1.0], [0.1, 0.9], [1.0, 0.0], [0.9, 0.2]])
-    y = np.array([0.0, 0.0, 1.0, 1.0])
-    model = fit_logistic(x, y, ("a", "b"), c=10.0)
-    assert list(model.predict(x) > 0.5) == [False, False, True, True]
-    assert model.features == ("a", "b")
-
-
 def test_a_cited_passage_from_further_down_the_pool_is_shown():
     from rag.reader.answerer import include_cited
 
@@ -186,60 +160,3 @@ def test_the_leads_pronoun_continuation_takes_the_runner_ups_place():
     assert [c.text for c in chosen] == ["Jo Hye Kyung left North Korea in 2006.", "She was sent to a labor camp."]
 
 
-def _example(eid: str, source: str, answerable: bool, retrieved_from: str = "") -> "Example":
-    from rag.reader.reader import Inputs
-    from rag.reader.training import Example
-
-    pool = ()
-    if retrieved_from:
-        chunk = Chunk(f"{eid}-c", retrieved_from, "Doc", "Doc > Part", "Some text here.", 0, 15, None, 3, "Doc > Part")
-        pool = (Passage(chunk, 1.0),)
-    inputs = Inputs("q?", {}, pool, (), np.zeros((0, len(FEATURES))), np.zeros((0, 0)), ())
-    return Example(eid, inputs, ("quote",) if answerable else (), source, answerable)
-
-
-def test_folds_by_question_or_one_per_document():
-    from passage.errors import InputError
-    from rag.reader.folds import document_of, fold_numbers
-
-    examples = [_example("a", "treaty", True), _example("b", "article", True), _example("u", "", False, "treaty"),
-                _example("v", "", False), _example("c", "treaty", True)]
-    assert [document_of(e) for e in examples] == ["treaty", "article", "treaty", "", "treaty"]
-    assert fold_numbers(examples).tolist() == [0, 1, 2, 3, 4]
-    assert fold_numbers(examples * 2, folds=3).tolist() == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
-    # sorted names: "" (nothing retrieved), "article", "treaty"
-    assert fold_numbers(examples, by_document=True).tolist() == [2, 1, 2, 0, 2]
-    with pytest.raises(InputError, match="^holding out whole documents needs answerable items about two or more "
-                                         "documents; all 2 are about treaty$"):
-        fold_numbers([examples[0], examples[2], examples[3], examples[4]], by_document=True)
-
-
-def test_training_lines_by_document_fit_80_columns():
-    from app.train_render import by_document_lines
-
-    figures = {"lead_right_out_of_fold": 0.5, "answer_quotes_evidence_out_of_fold": 0.75,
-               "abstention_recall_out_of_fold": None, "false_abstention_out_of_fold": 0.0}
-    lines = by_document_lines({"universal-declaration-of-human-rights": {"items": 76, "answerable": 55, **figures},
-                               "treaty": {"items": 3, "answerable": 2, **figures}})
-    assert lines == [
-        "document                             items  ans.    lead  quotes  recall   false",
-        "universal-declaration-of-human-righ…    76    55   0.500   0.750       –   0.000",
-        "treaty                                   3     2   0.500   0.750       –   0.000",
-    ]
-
-
-def test_training_rates_leave_out_what_a_group_has_none_of():
-    from rag.reader.folds import indices_by_document, rates
-
-    got = rates(np.array([1.0, 0.0]), np.array([1.0, 1.0]), np.array([False, True]), np.array([1.0, 1.0]))
-    assert got == {"lead_right_out_of_fold": 0.5, "answer_quotes_evidence_out_of_fold": 1.0,
-                     "abstention_recall_out_of_fold": None, "false_abstention_out_of_fold": 0.5}
-    got = rates(np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 0.0]), np.array([False, True, False]),
-                   np.array([1.0, 0.0, 0.0]))
-    assert got == {"lead_right_out_of_fold": 1.0, "answer_quotes_evidence_out_of_fold": 0.0,
-                     "abstention_recall_out_of_fold": 0.5, "false_abstention_out_of_fold": 0.0}
-    groups = indices_by_document([_example("a", "treaty", True), _example("v", "", False), _example("c", "treaty", True),
-                           _example("b", "article", True)])
-    assert {name: idx.tolist() for name, idx in groups.items()} == {"treaty": [0, 2], "(nothing retrieved)": [1],
-                                                                   "article": [3]}
-    assert list(groups) == ["treaty", "(nothing retrieved)", "article"]

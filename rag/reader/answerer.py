@@ -3,8 +3,8 @@
 The reader scores every sentence of the retrieval's pool; the passages shown are re-ranked by
 their best sentence; the answer quotes the lead sentence (and the sentence a pronoun lead refers
 back to, and at most one more close runner-up). Below the calibrated answerability threshold it
-abstains and lists the closest passages as related. `Answer.confidence` is the model's
-probability that the lead sentence answers the question.
+abstains and lists the closest passages as related. `Answer.confidence` is the calibrated
+probability that the answer quotes the evidence.
 Usage: `ReaderAnswerer(reader).answer(question, retriever.search(query))`.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ class ReaderAnswerer:
 
     def __init__(self, reader: Reader, threshold: float | None = None):
         self.reader = reader
-        self.threshold = reader.weights.threshold if threshold is None else threshold
+        self.threshold = reader.calibration.threshold if threshold is None else threshold
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
         if not retrieval.passages:

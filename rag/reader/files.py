@@ -1,4 +1,4 @@
-"""Reading the reader's versioned JSON files (weights.json, rescoring.json): shipped beside the
+"""Reading the reader's versioned JSON files (weights.json): shipped beside the
 code or named by path; an unreadable or stale file is a ConfigError that says how to rebuild it."""
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""The reader's learned weights: three small models in one versioned JSON file.
+"""The reader's first stage: three small models in one versioned JSON file (model/weights.json).
 
-`sentence` (a logistic regression) scores each candidate (probability it states the answer);
-`answerable` (gradient-boosted trees) scores the question given the best sentence and its
-passage (probability the documents answer it), and `threshold` is the calibrated operating
-point below which the reader abstains; `right` (gradient-boosted trees too) gives the answer's
-confidence (probability that the one or two sentences it answers with quote the evidence).
+`sentence` (a logistic regression) scores each candidate (probability it states the answer),
+which decides the candidates the reading model reads; `answerable` (gradient-boosted trees)
+scores the question given the best sentence and its passage (probability the documents answer
+it), one of the signals the reading model's calibration combines; `right` and `threshold` are
+the first stage's own confidence model and operating point, kept with its training figures.
 Each model is stored with its `kind` and the feature names it was trained on. Inference is
 numpy only, so asking never imports scikit-learn.
 Usage: `weights = load_weights(); weights.sentence.predict(matrix)`.
@@ -23,7 +23,7 @@ from passage.errors import ConfigError
 from .files import read_versioned
 
 FORMAT = 3
-WEIGHTS_FILE = "weights.json"
+WEIGHTS_FILE = "model/weights.json"
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -207,8 +207,8 @@ def load_weights(path: Path | None = None) -> ReaderWeights:
 
 
 def weights_path() -> Path:
-    """Where the shipped weights file lives (beside this module)."""
-    return Path(__file__).resolve().with_name(WEIGHTS_FILE)
+    """Where the shipped weights file lives (in the model folder beside this module)."""
+    return Path(__file__).resolve().parent / WEIGHTS_FILE
 
 
 def blank_weights() -> ReaderWeights:

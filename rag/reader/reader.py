@@ -17,11 +17,11 @@ from passage.models import Passage, Retrieval
 from .answer_types import countries
 from .asked import NOTHING_ASKED, asked_for, asked_row, best_matches, without_asked
 from .candidates import Candidate, candidates
-from .likelihood import QuestionLikelihood
-from .rescoring import Rescoring, load_rescoring, rescored
+from .calibration import Calibration, logit, signals
 from .features import (FEATURES, FRAME_WORDS, PRONOUN_LEAD, STOP_WORDS, question_features, question_names,
                        sentence_features, soft_match, words)
 from .model import ReaderWeights
+from .scorer import SentenceScorer
 
 Tokenize = Callable[[Sequence[str]], list[list[str]]]
 Idf = Callable[[Sequence[str]], Mapping[str, float]]
@@ -72,24 +72,27 @@ class Reading:
 
 
 class Reader:
-    """Usage: `Reader(vectors, tokenize, idf, weights).read("How old was she?", retrieval)`.
+    """Usage: `Reader(vectors, tokenize, idf, weights, scorer, calibration).read("How old was she?", retrieval)`.
 
-    With `likelihood`, close calls between the top candidates get a language model's second
-    opinion (`rescore`, by the rule `rescoring`: by default the one tuned on dev)."""
+    Two stages: the sentence model over hand-made features (`weights.sentence`, cheap) ranks
+    every candidate of the pool; the reading model (`scorer`) reads the `calibration.keep` best
+    of them, and its scores pick the answer and, through `calibration`, say whether to answer."""
 
-    def __init__(self, vectors, tokenize: Tokenize, idf: Idf, weights: ReaderWeights, pool: int = 20,
-                 max_sentences: int = 2, follow_ratio: float | None = None, max_chars: int = 600,
-                 likelihood: QuestionLikelihood | None = None, rescoring: Rescoring | None = None):
+    def __init__(self, vectors, tokenize: Tokenize, idf: Idf, weights: ReaderWeights, scorer: SentenceScorer | None = None,
+                 calibration: Calibration | None = None, pool: int = 20, max_sentences: int = 2,
+                 follow_ratio: float | None = None, max_chars: int = 600):
         self.vectors = vectors
         self.tokenize = tokenize
         self.idf = idf
         self.weights = weights
+        self.scorer = scorer
+        self.calibration = calibration
         self.pool = pool
         self.max_sentences = max_sentences
-        self.follow_ratio = weights.follow_ratio if follow_ratio is None and weights else follow_ratio
+        if follow_ratio is None:
+            follow_ratio = calibration.follow_ratio if calibration else weights.follow_ratio if weights else 0.6
+        self.follow_ratio = follow_ratio
         self.max_chars = max_chars
-        self.likelihood = likelihood
-        self.rescoring = rescoring or (load_rescoring() if likelihood is not None else None)
 
     def inputs(self, question: str, retrieval: Retrieval) -> "Inputs":
         """Candidates and their feature rows, before any weights are applied (training reads these)."""
@@ -177,27 +180,38 @@ class Reader:
         return asked_row(terms, lead_terms, passage_terms, near(lead.context), near(lead.passage.chunk.text), gain)
 
     def read(self, question: str, retrieval: Retrieval) -> Reading:
+        if self.scorer is None or self.calibration is None:
+            raise ValueError("Reader.read needs a scorer and its calibration")  # a wiring mistake, not user input
         inputs = self.inputs(question, retrieval)
-        probs = self.rescore(inputs, self.weights.sentence.predict(inputs.features))
-        qfeats, lead = self.judge(inputs, probs)
-        if lead is None:
-            return Reading((), probs, inputs.features, qfeats, tuple(retrieval.passages), (), 0.0)
-        confidence = float(self.weights.right.predict(qfeats[None, :])[0])
-        answerable = float(self.weights.answerable.predict(qfeats[None, :])[0])
+        if not inputs.candidates:
+            row = signals(np.zeros(0), np.zeros(0), 0.0, inputs.unknown)
+            return Reading((), np.zeros(0), inputs.features, row, tuple(retrieval.passages), (), 0.0)
+        probs, reading = self.second_reading(question, inputs)
+        row = signals(logit(probs[probs > 0]), reading, self.first_answerable(inputs), inputs.unknown)
+        confidence, answerable = self.calibration.confidence(row), self.calibration.answerable(row)
         if self._unanswerable(inputs):
             confidence = answerable = 0.0
         cands = list(inputs.candidates)
         chosen = self.choose(cands, probs, inputs.vectors)
         ranked = _rerank(inputs.pool, cands, probs, len(retrieval.passages))
-        return Reading(inputs.candidates, probs, inputs.features, qfeats, ranked, chosen, confidence, answerable)
+        return Reading(inputs.candidates, probs, inputs.features, row, ranked, chosen, confidence, answerable)
 
-    def rescore(self, inputs: "Inputs", probs: np.ndarray) -> np.ndarray:
-        """`probs` with a close call among the top candidates re-ordered by the likelihood model
-        (rescoring.rescored); unchanged without one."""
-        if self.likelihood is None or self.rescoring is None:
-            return probs
-        contexts = lambda order: self.likelihood.score(inputs.question, [inputs.candidates[i].context for i in order])  # noqa: E731
-        return rescored(probs, contexts, self.rescoring)
+    def first_answerable(self, inputs: "Inputs") -> float:
+        """The first stage's estimate that the documents answer the question (its answerable trees
+        over the question-level signals of its own lead)."""
+        qfeats, lead = self.judge(inputs, self.weights.sentence.predict(inputs.features))
+        return float(self.weights.answerable.predict(qfeats[None, :])[0]) if lead is not None else 0.0
+
+    def second_reading(self, question: str, inputs: "Inputs") -> tuple[np.ndarray, np.ndarray]:
+        """The reading model reads the `calibration.keep` candidates the sentence model ranks best:
+        per candidate, the final probability from both stages (0 for those unread), and the reading
+        model's logits of those read."""
+        first = self.weights.sentence.predict(inputs.features)
+        read = np.argsort(-first, kind="stable")[: self.calibration.keep]
+        reading = logit(self.scorer.score(question, [inputs.candidates[i] for i in read]))
+        probs = np.zeros(len(first))
+        probs[read] = np.maximum(self.calibration.sentence(logit(first[read]), reading), 1e-9)
+        return probs, reading
 
     def _query_vector(self, retrieval: Retrieval) -> np.ndarray:
         if retrieval.vector is not None:

@@ -12,7 +12,7 @@ import numpy as np
 from passage.errors import InputError
 
 if TYPE_CHECKING:
-    from .training import Example
+    from .labels import Example
 
 FOLDS = 5
 

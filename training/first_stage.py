@@ -1,4 +1,4 @@
-"""Fit the reader's three models on labelled questions (the test set's `dev` split).
+"""Fit the reader's first stage on labelled questions (the test set's `dev` split): weights.json.
 
 1. Sentence model: a candidate is positive when it holds a reference quote of the question
    (rag.evaluation.metrics.holds, either way round for quotes longer than one sentence).
@@ -10,11 +10,12 @@
    the question is unanswerable): the `confidence` an answer reports.
 3. Threshold: on out-of-fold answer probabilities, the highest cut that keeps abstentions on
    answerable questions at or under `max_false_abstention`.
-scikit-learn is imported here only; asking needs numpy alone (see model.py).
+The sentence model ranks every candidate so the reading model reads only the best few; the
+answerable model's estimate is one of the signals the reading model's calibration combines.
+Asking needs numpy alone (rag/reader/model.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -22,57 +23,12 @@ import numpy as np
 from passage.errors import ConfigError, InputError
 from rag.evaluation.metrics import abstention_curve, holds
 
-from .features import FEATURES, QUESTION_FEATURES
+from rag.reader.features import FEATURES, QUESTION_FEATURES
+from rag.reader.model import Logistic, ReaderWeights, Tree, Trees
+from rag.reader.reader import Reader
+
 from .folds import FOLDS, by_position, fold_numbers, indices_by_document, rates
-from .model import Logistic, ReaderWeights, Tree, Trees
-from .reader import Inputs, Reader
-
-MIN_SENTENCE_WORDS_INSIDE_QUOTE = 6
-
-
-@dataclass(frozen=True)
-class Example:
-    """One question's reader inputs, its gold quotes, and whether it can be answered."""
-
-    id: str
-    inputs: Inputs
-    quotes: tuple[str, ...]
-    source: str
-    answerable: bool
-
-    @property
-    def labels(self) -> np.ndarray:
-        return np.array([is_evidence(c.text, c.passage.chunk.source, self.quotes, self.source)
-                         for c in self.inputs.candidates], dtype=float)
-
-
-def is_evidence(sentence: str, source: str, quotes: Sequence[str], gold_source: str = "") -> bool:
-    """A sentence states the answer when it holds a quote, or lies inside a longer one."""
-    if gold_source and source != gold_source:
-        return False
-    return any(holds(q, sentence) or (len(sentence.split()) >= MIN_SENTENCE_WORDS_INSIDE_QUOTE and len(q) > len(sentence)
-                                      and holds(sentence, q)) for q in quotes)
-
-
-def collect(assistant, items, progress=None) -> tuple[Reader, list[Example]]:
-    """Each item's reader inputs, retrieved the way the assistant answers it (follow-ups rewritten)."""
-    from . import build_reader
-    from .model import blank_weights
-
-    settings = assistant.settings
-    reader = build_reader(assistant.retriever.embedder, assistant.retriever, settings.sentence_cache, settings.reader_pool,
-                          blank_weights())
-    rewriter = assistant.answering("extractive").rewriter
-    examples = []
-    for done, item in enumerate(items, start=1):
-        query = rewriter.rewrite(item.question, list(item.history))
-        retrieval = assistant.retriever.search(query, settings.k, settings.mode)
-        examples.append(Example(item.id, reader.inputs(item.question, retrieval), item.reference_contexts,
-                                item.source, item.answerable))
-        if progress:
-            progress(done, len(items))
-    return reader, examples
-
+from .labels import Example
 
 def utc_stamp() -> str:
     """The time now, as a weights file's version: `2026-12-02T17:24:13Z`."""
