@@ -52,7 +52,8 @@ class Assistant:
              answerer: str | None, streaming: bool) -> Iterator[str | Answer]:
         question = clean_question(question)
         chosen = self.answering(answerer)
-        query = chosen.rewriter.rewrite(question, [clean_question(h) for h in history if h and h.strip()])
+        earlier = [clean_question(h, f"history entry {n}") for n, h in enumerate(history, 1) if h and h.strip()]
+        query = chosen.rewriter.rewrite(question, earlier)
         began = time.perf_counter()
         retrieval = self.retriever.search(query, k or self.settings.k, mode or self.settings.mode, source)
         retrieved = time.perf_counter()
@@ -78,13 +79,18 @@ class Assistant:
         return self.answering(name).answerer
 
 
-def clean_question(text: str) -> str:
-    """The question without control characters; empty or over-long questions raise InputError."""
+def clean_question(text: str, what: str = "the question") -> str:
+    """The question without control characters; empty, over-long or undecodable text raises InputError naming `what`
+    (a lone surrogate: a command-line argument that was not UTF-8, or a JSON "\\ud800" escape)."""
     cleaned = " ".join(_CONTROL.sub(" ", text or "").split())
     if not cleaned:
-        raise InputError("the question is empty; type a question about the documents")
+        raise InputError(f"{what} is empty; type a question about the documents")
     if len(cleaned) > MAX_QUESTION_CHARS:
-        raise InputError(f"the question is too long ({len(cleaned)} characters; the limit is {MAX_QUESTION_CHARS})")
+        raise InputError(f"{what} is too long ({len(cleaned)} characters; the limit is {MAX_QUESTION_CHARS})")
+    try:
+        cleaned.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{what} is not valid UTF-8 text; check the terminal's or the client's encoding") from None
     return cleaned
 
 

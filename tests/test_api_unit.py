@@ -10,7 +10,7 @@ from app.api.errors import TooLarge, error_body, status_of, validation_line
 from app.api.limits import too_large
 from app.api.openai_compat import Reply, conversation, sources_text
 from app.api.schemas import ChatMessage
-from app.api.server import _loopback
+from app.api.security import is_loopback
 from app.api.streaming import event, started
 from app.render import answer_json
 from passage.errors import ConfigError, EmptyIndexError, InputError, LoadError, NotFoundError, StoreError
@@ -65,7 +65,7 @@ def _raises():
 
 
 def test_loopback():
-    assert [_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "0.0.0.0", "192.168.1.4", "example.org")] == \
+    assert [is_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "0.0.0.0", "192.168.1.4", "example.org")] == \
         [True, True, True, False, False, False]
 
 

@@ -125,8 +125,11 @@ def test_malformed_requests_get_one_line(client):
 
 # --- documents ----------------------------------------------------------------------------------
 
-def test_documents_list_what_docs_list_json_prints(client, assistant):
-    assert client.get("/documents").json() == [record_json(r) for r in assistant.retriever.store.records()]
+def test_documents_list_what_docs_list_json_prints_with_file_names(client, assistant):
+    listed = client.get("/documents").json()
+    assert listed == [{**record_json(r), "path": Path(r.path).name} for r in assistant.retriever.store.records()]
+    assert "leaving-north-korea.txt" in [d["path"] for d in listed]
+    assert not any("/" in d["path"] for d in listed)  # no server folder shows
 
 
 def test_upload_ask_and_remove_a_document(client, server):

@@ -57,14 +57,15 @@ class OpenAIErrorBody(BaseModel):
     error: OpenAIError
 
 
-_CODES = (400, 401, 404, 409, 413, 422, 500, 503)
+_CODES = (400, 401, 403, 404, 409, 413, 422, 500, 503)
 ERRORS = {code: {"model": ErrorBody} for code in _CODES}
 OPENAI_ERRORS = {code: {"model": OpenAIErrorBody} for code in _CODES}
 
 
 def line(message: object) -> str:
-    """`message` on one line: `line("a\\n  b") == "a b"`."""
-    return " ".join(str(message).split())[:MAX_LINE] or "error"
+    """`message` on one line, a lone surrogate escaped so the response can be encoded: `line("a\\n  b") == "a b"`."""
+    text = " ".join(str(message).split())[:MAX_LINE].encode("utf-8", "backslashreplace").decode("utf-8")
+    return text or "error"
 
 
 def error_body(path: str, status: int, message: object) -> dict:

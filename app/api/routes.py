@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Iterator
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 
 from app.render import answer_json, record_json
 from app.wiring import Services
@@ -21,6 +21,7 @@ from . import conversations
 from .documents import add_uploads, remove_document
 from .errors import ERRORS
 from .schemas import AskRequest, DocumentOut, FileResult, Health, Removed, UploadResult
+from .security import require_write_key
 from .streaming import event, sse_response, started
 
 MAX_FILES = 10
@@ -70,11 +71,13 @@ def api_router(settings: Settings) -> APIRouter:
 
     @router.get("/documents", response_model=list[DocumentOut], tags=["documents"], responses=ERRORS)
     def list_documents(request: Request) -> list[dict]:
-        """Every indexed document, as `passage docs list --json` shows it."""
-        return [record_json(r) for r in services(request).library.records()]
+        """Every indexed document, as `passage docs list --json` shows it, but for `path`: the file's name, not where the server keeps it."""
+        return [{**record_json(r), "path": Path(r.path).name} for r in services(request).library.records()]
+
+    writes = [Depends(require_write_key)]
 
     @router.post("/documents", response_model=UploadResult, status_code=201, tags=["documents"], responses=ERRORS,
-                 form_limits={"max_files": MAX_FILES})
+                 form_limits={"max_files": MAX_FILES}, dependencies=writes)
     def upload_documents(request: Request, files: Annotated[list[UploadFile], File(description="Files to add (.txt, .md, .html, .pdf, .docx).")]) -> dict:
         """Add or replace documents; a request whose files are not all acceptable changes nothing."""
         uploads = [Upload(f.filename or "", f.file.read()) for f in files]  # bounded by upload_limit (limits.BodyLimit)
@@ -84,7 +87,7 @@ def api_router(settings: Settings) -> APIRouter:
         return {"documents": [FileResult(file=Path(o.path).name, source=o.source, status=o.status, chunks=o.chunks)
                               for o in report.outcomes]}
 
-    @router.delete("/documents/{source}", response_model=Removed, tags=["documents"], responses=ERRORS)
+    @router.delete("/documents/{source}", response_model=Removed, tags=["documents"], responses=ERRORS, dependencies=writes)
     def delete_document(source: str, request: Request) -> dict:
         """Remove a document and its chunks (and its file, when it was uploaded)."""
         with request.app.state.write_lock:

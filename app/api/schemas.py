@@ -5,9 +5,9 @@ Answers are not modelled here: `/ask` returns `app.render.answer_json`, the obje
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from passage.settings import AnswererName, Mode
 from rag.assistant import MAX_QUESTION_CHARS
@@ -15,12 +15,25 @@ from rag.assistant import MAX_QUESTION_CHARS
 MAX_HISTORY = 50
 
 
+def unicode_text(text: str) -> str:
+    """`text` when it encodes as UTF-8. JSON's "\\ud800" escape decodes to a lone surrogate, which pydantic lets
+    through a plain `str` field and nothing downstream (the tokenizer, the response) can encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("holds a lone surrogate (an escape such as \\ud800 without its pair); send valid UTF-8 text") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(unicode_text)]
+
+
 class AskOptions(BaseModel):
     """How to answer; unset fields take the server's settings."""
 
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default PASSAGE_K).")
     mode: Mode | None = Field(None, description="Retrieval mode (default PASSAGE_MODE).")
-    source: str | None = Field(None, min_length=1, max_length=200, description="Only search this document (its name as GET /documents lists it).")
+    source: Text | None = Field(None, min_length=1, max_length=200, description="Only search this document (its name as GET /documents lists it).")
     answerer: AnswererName | None = Field(None, description="extractive or llm (default PASSAGE_ANSWERER).")
 
     def as_kwargs(self) -> dict:
@@ -31,8 +44,8 @@ class AskRequest(AskOptions):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"question": "How old was Yeonmi Park when she escaped?"}]})
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question.")
-    history: list[str] = Field([], max_length=MAX_HISTORY, description="Earlier questions of the conversation, oldest first.")
+    question: Text = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question.")
+    history: list[Text] = Field([], max_length=MAX_HISTORY, description="Earlier questions of the conversation, oldest first.")
     stream: bool = Field(False, description="Stream Server-Sent Events: text pieces as `data:` events, then the answer as an `answer` event.")
     conversation: str | None = Field(None, min_length=1, max_length=64, description="A saved conversation's id (GET /conversations): its earlier questions are the history, and this turn is added to it. Not with `history`.")
 
@@ -52,7 +65,7 @@ class DocumentOut(BaseModel):
     sections: int
     chunks: int
     added_at: str
-    path: str
+    path: str = Field(description="The file's name as it was added (the server's folders are not shown).")
 
 
 class FileResult(BaseModel):
@@ -84,6 +97,11 @@ class ChatMessage(BaseModel):
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[dict] | None = None
+
+    @model_validator(mode="after")
+    def _readable(self) -> ChatMessage:
+        unicode_text(self.text())
+        return self
 
     def text(self) -> str:
         if isinstance(self.content, list):
