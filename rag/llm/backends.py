@@ -2,7 +2,7 @@
 reason shown when it fails.
 
 openai: any OpenAI-compatible endpoint (vLLM, llama.cpp's server, LM Studio, Ollama's /v1,
-hosted APIs); ollama: Ollama's own API; llamacpp: a GGUF file in-process. No backend
+hosted APIs); ollama: Ollama's own API; llamacpp: a GGUF file in a worker process. No backend
 connects or loads anything until the first question. The API key stays a SecretStr inside
 the client; no message built here contains it.
 """

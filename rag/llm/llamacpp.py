@@ -1,8 +1,8 @@
-"""A GGUF model in-process as a LangChain chat model, through llama-cpp-python.
+"""A local GGUF model as a LangChain chat model, through llama-cpp-python in a worker process.
 
-Simplified on purpose: one model per object, loaded on first use, calls serialised by a
-lock (a llama.cpp context is not thread-safe), and the timeout checked between tokens
-rather than by interrupting a token in progress.
+The model runs in its own process (worker.py), started on first use, so a native crash or a
+hung call costs one answer, not the serving process. Calls are serialised by a lock (one
+model, one request at a time); `timeout_s` bounds the wait for the lock and the reply together.
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
+
+from .worker import Worker
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -30,7 +32,7 @@ class LlamaCppChat(BaseChatModel):
     chat_format: str | None = None
     seed: int = 0
 
-    _llama: Any = PrivateAttr(default=None)
+    _worker: Worker | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
@@ -49,25 +51,24 @@ class LlamaCppChat(BaseChatModel):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         turns = [{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages]
-        with self._lock:
-            llama = self._load()
-            deadline = time.monotonic() + self.timeout_s
-            parts = llama.create_chat_completion(messages=turns, max_tokens=self.max_tokens, temperature=self.temperature,
-                                                 stop=stop or [], seed=self.seed, stream=True)
-            for part in parts:
-                delta = part["choices"][0]["delta"].get("content") or ""
-                if delta:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                    if run_manager:
-                        run_manager.on_llm_new_token(delta, chunk=chunk)
-                    yield chunk
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"no complete reply within {self.timeout_s:g}s")
+        request = {"messages": turns, "max_tokens": self.max_tokens, "temperature": self.temperature,
+                   "stop": stop or [], "seed": self.seed}
+        deadline = time.monotonic() + self.timeout_s
+        if not self._lock.acquire(timeout=self.timeout_s):
+            raise TimeoutError(f"no reply within {self.timeout_s:g}s")
+        try:
+            for delta in self.worker.chat(request, deadline):
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                if run_manager:
+                    run_manager.on_llm_new_token(delta, chunk=chunk)
+                yield chunk
+        finally:
+            self._lock.release()
 
-    def _load(self):
-        if self._llama is None:
-            from llama_cpp import Llama
-
-            self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, chat_format=self.chat_format,
-                                seed=self.seed, verbose=False)
-        return self._llama
+    @property
+    def worker(self) -> Worker:
+        """The process that holds the model (started by the first call; `worker.pid` is None until then)."""
+        if self._worker is None:
+            self._worker = Worker({"model_path": self.model_path, "n_ctx": self.n_ctx, "chat_format": self.chat_format,
+                                   "seed": self.seed})
+        return self._worker
