@@ -27,7 +27,7 @@ NOT_FOUND = {"error": f"no conversation '{UNKNOWN}'; GET /conversations or the c
 def server(tmp_path_factory, ingested_dir):
     folder = tmp_path_factory.mktemp("serve-conversations")
     shutil.copytree(ingested_dir, folder / "data")
-    with passage_serve(folder / "data", folder / "server.log", {"PASSAGE_API_KEY": KEY, "PASSAGE_READER_RESCORE": "off"}) as url:
+    with passage_serve(folder / "data", folder / "server.log", {"PASSAGE_API_KEY": KEY}) as url:
         yield url, folder / "data"
 
 
@@ -69,7 +69,7 @@ def test_create_ask_follow_up_list_rename_export_and_delete(client):
                         if k not in ("asked_at", "answered_at", "low_confidence", "version", "settings")}) == answer_part(follow.json())
     turn = whole["turns"][1]
     assert turn["low_confidence"] == (turn["confidence"] is not None and turn["confidence"] < 0.5)
-    assert turn["settings"]["reader_rescore"] == "off" and "api_key" not in turn["settings"]
+    assert turn["settings"]["answerer"] == "reader" and "api_key" not in turn["settings"]
     assert KEY not in json.dumps(whole)
     assert turn["asked_at"] <= turn["answered_at"]
 
@@ -229,7 +229,7 @@ def test_a_server_killed_while_answering_keeps_the_saved_turns_and_nothing_half_
     llm = SilentLLM()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PASSAGE_READER_RESCORE": "off", "PASSAGE_LLM_BASE_URL": f"http://127.0.0.1:{llm.port}/v1",
+    env = {**os.environ, "PASSAGE_LLM_BASE_URL": f"http://127.0.0.1:{llm.port}/v1",
            "PASSAGE_LLM_TIMEOUT_S": "600"}
     command = [*PASSAGE, "serve", "--port", str(port), "--data-dir", str(data_dir)]
     try:

@@ -34,7 +34,7 @@ def outside(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSAGE_") and k != "PYTHONPATH"}
     env.update(HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(tmp_path / "home" / ".local" / "share"),
-               PASSAGE_READER_RESCORE="off", PASSAGE_EMBEDDER="torch")  # no data folder named
+               PASSAGE_EMBEDDER="torch")  # no data folder named
     return work, env
 
 

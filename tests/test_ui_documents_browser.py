@@ -25,7 +25,7 @@ UDHR = "Universal Declaration of Human Rights"
 @pytest.fixture
 def app_url(fresh_data_dir, tmp_path):
     port = free_port()
-    env = {**os.environ, "PASSAGE_DATA_DIR": str(fresh_data_dir), "PASSAGE_READER_RESCORE": "off"}
+    env = {**os.environ, "PASSAGE_DATA_DIR": str(fresh_data_dir)}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "main.py"), "--server.address", "127.0.0.1",
                "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     url = f"http://127.0.0.1:{port}"
