@@ -48,7 +48,7 @@ def _library(settings, create: bool):
 
     library = build_library(settings, store=_store(settings, create), on_wait=waiting)
     if not create:
-        prepare_home(settings, library)
+        prepare_home(settings, lambda: library)
     return library
 
 

@@ -54,12 +54,15 @@ def build_services(settings: Settings, embedder: Embedder | None = None) -> Serv
     return Services(assistant, library)
 
 
-def prepare_home(settings: Settings, library: Library) -> None:
-    """On the default home's first use, add the bundled corpus (ingest/bundled.py); elsewhere nothing."""
-    if settings.is_home:
+def prepare_home(settings: Settings, library: Callable[[], Library]) -> None:
+    """On the default home's first use, add the bundled corpus (ingest/bundled.py); elsewhere nothing.
+    `library` is called only then, so answering does not import what adding documents needs."""
+    from passage.home import BUNDLED_MARKER
+
+    if settings.is_home and not (settings.data_dir / BUNDLED_MARKER).exists():
         from ingest.bundled import add_on_first_use
 
-        add_on_first_use(library, settings.data_dir)
+        add_on_first_use(library(), settings.data_dir)
 
 
 def build_assistant(settings: Settings, embedder: Embedder | None = None, store: Store | None = None,
@@ -86,7 +89,7 @@ def build_assistant(settings: Settings, embedder: Embedder | None = None, store:
         rewriter = LLMRewriter(model, settings) if settings.llm_condense else rule
         return Answering(LLMAnswerer(model, extractive, settings), rewriter)
 
-    prepare_home(settings, build_library(settings, lambda: embedder, store, on_change=retriever.refresh))
+    prepare_home(settings, lambda: build_library(settings, lambda: embedder, store, on_change=retriever.refresh))
     return Assistant(settings, retriever, {"reader": reader, "extractive": lambda: Answering(extractive, rule), "llm": llm})
 
 

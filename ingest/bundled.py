@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from passage.home import bundled_corpus
+from passage.home import BUNDLED_MARKER, bundled_corpus
 
 from .library import Library
 from .pipeline import IngestReport, Progress
 
 log = logging.getLogger(__name__)
-MARKER = "bundled-corpus-added"
+MARKER = BUNDLED_MARKER
 
 
 def add_on_first_use(library: Library, data_dir: Path, progress: Progress | None = None) -> IngestReport | None:

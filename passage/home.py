@@ -18,6 +18,8 @@ from platformdirs import user_data_path
 
 _CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
+BUNDLED_MARKER = "bundled-corpus-added"  # in a data folder: its first use has happened
+
 
 def default_data_dir() -> Path:
     """The per-user data folder, e.g. `~/.local/share/passage` on Linux."""

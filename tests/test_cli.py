@@ -153,31 +153,3 @@ def test_passage_ui_serves_the_app_on_loopback(fresh_data_dir, tmp_path):
     assert f"passage web chat on http://127.0.0.1:{port}" in output
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
-
-
-def test_train_reader_writes_weights_that_the_reader_then_loads(ingested_dir, tmp_path):
-    from rag.reader.model import load_weights
-
-    rows = [json.loads(line) for line in (cli_driver.ROOT / "corpus" / "testset.jsonl").read_text(encoding="utf-8").splitlines()]
-    dev = [r for r in rows if r["split"] == "dev"]
-    documents = list(dict.fromkeys(r["source"] for r in dev if r["answerable"]))[:4]
-    small = [r for d in documents for r in [r for r in dev if r["answerable"] and r["source"] == d][:5]]
-    small += [r for r in dev if not r["answerable"]][:10]
-    testset = tmp_path / "small.jsonl"
-    testset.write_text("".join(json.dumps(r) + "\n" for r in small + [r for r in rows if r["split"] == "test"][:3]),
-                       encoding="utf-8")
-    out = run("train-reader", str(testset), "--split", "dev", "--out", str(tmp_path / "w.json"), "--by-document",
-              data_dir=ingested_dir).stdout
-    lines = out.splitlines()
-    assert lines[0].split() == ["document", "items", "ans.", "lead", "quotes", "recall", "false"]
-    assert lines[-1].startswith("trained on 30 items (20 answerable): lead sentence right ")
-    assert f"(out of fold, one per document); threshold " in lines[-1]
-    assert lines[-1].endswith(f"wrote {tmp_path / 'w.json'}")
-    weights = load_weights(tmp_path / "w.json")
-    assert weights.figures["items"] == 30 and "split=dev" in weights.trained_on
-    assert weights.figures["folds"] == "one per document"
-    by_document = weights.figures["by_document"]
-    assert all(by_document[d]["answerable"] == 5 for d in documents)
-    assert sum(g["items"] for g in by_document.values()) == 30
-    assert [line.split()[1:3] for line in lines[1:-1]] == [[str(g["items"]), str(g["answerable"])] for g in by_document.values()]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", weights.version)

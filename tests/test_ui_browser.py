@@ -200,7 +200,8 @@ def _check_downloads(page, tmp_path: Path) -> None:
     assert turns[1]["citations"][0]["source"] == "kumquat"
 
     markdown = files["passage-conversation.md"]
-    assert markdown.startswith(f"# Conversation with passage\n\n## {QUESTIONS[0]}\n\n{turns[0]['answer']}\n\nSources:\n\n[1] ")
+    assert markdown.startswith(f"# {QUESTIONS[0]}\n\nExported ")
+    assert f"## {QUESTIONS[0]}\n\n" in markdown and "\n\nSources:\n\n[1] " in markdown
     assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")] == QUESTIONS
     for turn in turns[:2]:
         for citation in turn["citations"]:
