@@ -14,6 +14,9 @@ from passage.errors import PassageError
 from ui import components, session
 
 configure()
+# Title and icon first: a page's material icon would otherwise become the favicon, fetched from
+# outside the app.
+st.set_page_config(page_title="passage", page_icon="📚")
 pages = [
     st.Page("views/chat.py", title="Chat", icon=":material/forum:", default=True),
     st.Page("views/documents.py", title="Documents", icon=":material/folder_open:"),
@@ -22,7 +25,7 @@ pages = [
 page = st.navigation(pages)
 # The one place the layout is set, every run: a page that set its own after main.py's "centered"
 # could be drawn narrow again by a later rerun that skipped its call.
-st.set_page_config(page_title="passage", page_icon="📚", layout="wide" if page.title in ("Documents", "Evaluation") else "centered")
+st.set_page_config(layout="wide" if page.title in ("Documents", "Evaluation") else "centered")
 components.inject_css()
 try:
     settings = session.load()
