@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -143,48 +142,3 @@ def test_parallel_clients_are_all_answered_while_the_worker_is_killed_twice(serv
     with httpx.Client(base_url=server.url, timeout=300) as client:
         assert client.get("/health").status_code == 200
         check_reply(client.post("/ask", json={"question": QUESTIONS[2]}))
-
-
-@pytest.mark.browser
-def test_the_web_chat_answers_through_a_worker_killed_mid_answer(ingested_dir, gguf, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
-
-    from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, ROOT
-
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is not installed: run scripts/test.sh, or apt-get install chromium")
-    shutil.copytree(ingested_dir, tmp_path / "data")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PASSAGE_DATA_DIR": str(tmp_path / "data"), "PASSAGE_ANSWERER": "llm",
-           "PASSAGE_LLM_BACKEND": "llamacpp", "PASSAGE_LLM_MODEL_PATH": str(gguf), "PASSAGE_LLM_CHAT_FORMAT": "gemma",
-           "PASSAGE_K": "3", "PASSAGE_LLM_MAX_TOKENS": "200", "PASSAGE_LLM_CONTEXT_TOKENS": "2048"}
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "main.py"), "--server.address", "127.0.0.1",
-               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    log = tmp_path / "streamlit.log"
-    with serve(command, f"{url}/_stcore/health", log, seconds=60, cwd=tmp_path, env=env) as proc, \
-            sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(url)
-        box = page.get_by_placeholder("Ask about leaving North Korea…")
-        expect(box).to_be_visible(timeout=90_000)
-        killed = []
-        for sig in (signal.SIGKILL, signal.SIGSEGV):
-            if killed:  # the same question in a fresh chat, so that the model writes a reply again
-                page.get_by_role("button", name="New chat").click()
-                expect(page.locator(".answer")).to_have_count(0)
-            box.fill(QUESTIONS[0])
-            box.press("Enter")
-            expect(page.locator(".answer").first).not_to_be_empty(timeout=180_000)  # the model is writing
-            killed.append(wait_for_worker(proc.pid, other_than=killed[-1] if killed else None))
-            os.kill(killed[-1], sig)
-            expect(page.get_by_text(f"the llama.cpp worker died with {sig.name}")).to_be_visible(timeout=120_000)
-        box.fill(QUESTIONS[1])
-        box.press("Enter")
-        expect(page.locator(".answer").nth(1)).not_to_be_empty(timeout=180_000)
-        expect(page.get_by_text("Connection error")).to_have_count(0)
-        page.screenshot(path=str(tmp_path / "chat-after-kills.png"), full_page=True)
-        browser.close()
-        assert proc.poll() is None
-        assert all(f"llama.cpp worker (pid {pid}) died with" in log.read_text() for pid in killed)
