@@ -186,8 +186,9 @@ class Reader:
         if not inputs.candidates:
             row = signals(np.zeros(0), np.zeros(0), 0.0, inputs.unknown)
             return Reading((), np.zeros(0), inputs.features, row, tuple(retrieval.passages), (), 0.0)
-        probs, reading = self.second_reading(question, inputs)
-        row = signals(logit(probs[probs > 0]), reading, self.first_answerable(inputs), inputs.unknown)
+        first = self.weights.sentence.predict(inputs.features)
+        probs, reading = self.second_reading(question, inputs, first)
+        row = signals(logit(probs[probs > 0]), reading, self.first_answerable(inputs, first), inputs.unknown)
         confidence, answerable = self.calibration.confidence(row), self.calibration.answerable(row)
         if self._unanswerable(inputs):
             confidence = answerable = 0.0
@@ -196,17 +197,18 @@ class Reader:
         ranked = _rerank(inputs.pool, cands, probs, len(retrieval.passages))
         return Reading(inputs.candidates, probs, inputs.features, row, ranked, chosen, confidence, answerable)
 
-    def first_answerable(self, inputs: "Inputs") -> float:
+    def first_answerable(self, inputs: "Inputs", first: np.ndarray | None = None) -> float:
         """The first stage's estimate that the documents answer the question (its answerable trees
-        over the question-level signals of its own lead)."""
-        qfeats, lead = self.judge(inputs, self.weights.sentence.predict(inputs.features))
+        over the question-level signals of its own lead); `first`: its sentence probabilities."""
+        first = self.weights.sentence.predict(inputs.features) if first is None else first
+        qfeats, lead = self.judge(inputs, first)
         return float(self.weights.answerable.predict(qfeats[None, :])[0]) if lead is not None else 0.0
 
-    def second_reading(self, question: str, inputs: "Inputs") -> tuple[np.ndarray, np.ndarray]:
+    def second_reading(self, question: str, inputs: "Inputs", first: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The reading model reads the `calibration.keep` candidates the sentence model ranks best:
         per candidate, the final probability from both stages (0 for those unread), and the reading
         model's logits of those read."""
-        first = self.weights.sentence.predict(inputs.features)
+        first = self.weights.sentence.predict(inputs.features) if first is None else first
         read = np.argsort(-first, kind="stable")[: self.calibration.keep]
         reading = logit(self.scorer.score(question, [inputs.candidates[i] for i in read]))
         probs = np.zeros(len(first))
